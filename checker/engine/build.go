@@ -1,0 +1,136 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/delab-dev/delab/checker/grader"
+	"github.com/delab-dev/delab/checker/report"
+)
+
+//go:embed kit.go.txt
+var kitSource string
+
+var moduleLine = regexp.MustCompile(`(?m)^module\s+\S+\s*$`)
+
+// build assembles a throw-away module — the learner's .go files as package
+// LearnerImport, the lab's harness and the engine's kit as main — and
+// compiles it. The learner's folder is only read. A compile error comes
+// back as a BuildFailure with paths rewritten to the learner's files.
+func (e *Engine) build(ctx context.Context, work string, src Source, g *grader.Lab) (string, *report.BuildFailure, error) {
+	files, err := learnerFiles(src.Dir)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(files) == 0 {
+		return "", &report.BuildFailure{
+			Output: fmt.Sprintf("%s: no Go files found (run `delab reset` to restore the starter)", src.display()),
+			First:  fmt.Sprintf("%s: no Go files found", src.display()),
+		}, nil
+	}
+	gomod, err := os.ReadFile(filepath.Join(src.ModuleDir, "go.mod"))
+	if err != nil {
+		return "", nil, fmt.Errorf("read go.mod: %w", err)
+	}
+	if !moduleLine.Match(gomod) {
+		return "", nil, fmt.Errorf("%s: no module line", filepath.Join(src.ModuleDir, "go.mod"))
+	}
+	gomod = moduleLine.ReplaceAll(gomod, []byte("module delab.local/work"))
+	if err := os.WriteFile(filepath.Join(work, "go.mod"), gomod, 0o644); err != nil {
+		return "", nil, err
+	}
+	if sum, err := os.ReadFile(filepath.Join(src.ModuleDir, "go.sum")); err == nil {
+		if err := os.WriteFile(filepath.Join(work, "go.sum"), sum, 0o644); err != nil {
+			return "", nil, err
+		}
+	}
+	learnerDir := filepath.Join(work, "learner")
+	if err := os.MkdirAll(learnerDir, 0o755); err != nil {
+		return "", nil, err
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(filepath.Join(src.Dir, f))
+		if err != nil {
+			return "", nil, err
+		}
+		if err := os.WriteFile(filepath.Join(learnerDir, f), data, 0o644); err != nil {
+			return "", nil, err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(work, "harness.go"), []byte(g.Harness), 0o644); err != nil {
+		return "", nil, err
+	}
+	if err := os.WriteFile(filepath.Join(work, "delab_kit.go"), []byte(kitSource), 0o644); err != nil {
+		return "", nil, err
+	}
+
+	bin := filepath.Join(work, "lab.bin")
+	cmd := exec.CommandContext(ctx, e.goBin(), "build", "-o", bin, ".")
+	cmd.Dir = work
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOTOOLCHAIN=local", "GOFLAGS=-mod=readonly -buildvcs=false")
+	cmd.Env = append(cmd.Env, e.BuildEnv...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return "", nil, ctx.Err()
+		}
+		if _, ok := err.(*exec.ExitError); !ok {
+			return "", nil, fmt.Errorf("run go build: %w", err)
+		}
+		return "", compileFailure(out.String(), src.display()), nil
+	}
+	return bin, nil, nil
+}
+
+// learnerFiles lists the non-test .go files directly in dir.
+func learnerFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read lab folder: %w", err)
+	}
+	var out []string
+	for _, e := range entries {
+		n := e.Name()
+		if e.Type().IsRegular() && strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+var compileLine = regexp.MustCompile(`^(\S+\.go):\d+(:\d+)?: `)
+
+// compileFailure rewrites the throw-away module's paths into the learner's
+// and explains errors in the harness, which mean the learner's package does
+// not offer what the lab asks for.
+func compileFailure(out, display string) *report.BuildFailure {
+	var lines []string
+	first := ""
+	for _, ln := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		if strings.HasPrefix(ln, "# ") {
+			continue
+		}
+		ln = strings.ReplaceAll(ln, "learner/", display+"/")
+		ln = strings.Replace(ln, "./"+display, display, 1)
+		if strings.HasPrefix(ln, "./harness.go") || strings.HasPrefix(ln, "harness.go") {
+			ln = strings.TrimPrefix(strings.TrimPrefix(ln, "./"), "harness.go")
+			ln = "delab's harness (the code that calls yours)" + ln + " — check that your package still has the function names and signatures the starter had"
+		}
+		if first == "" && compileLine.MatchString(ln) || first == "" && strings.HasPrefix(ln, "delab's harness") {
+			first = ln
+		}
+		lines = append(lines, ln)
+	}
+	if first == "" && len(lines) > 0 {
+		first = lines[0]
+	}
+	return &report.BuildFailure{Output: strings.Join(lines, "\n"), First: first}
+}

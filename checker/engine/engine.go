@@ -1,0 +1,240 @@
+// Package engine grades labs. It builds the learner's package together
+// with the lab's trusted harness into a separate binary, runs it in its own
+// process for each check, and returns a report. It never prints: renderers
+// in package report turn the result into text, JSON, JUnit or Markdown.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"time"
+
+	"github.com/delab-dev/delab/checker/catalog"
+	"github.com/delab-dev/delab/checker/grader"
+	"github.com/delab-dev/delab/checker/report"
+)
+
+// Engine grades labs. The zero value is usable.
+type Engine struct {
+	// GoBin is the go command used to build learner code; "go" when empty.
+	GoBin string
+	// BuildEnv is appended to the build environment (tests point GOCACHE elsewhere).
+	BuildEnv []string
+	// OutputLimit caps the learner output kept per run, in bytes (default 2048).
+	OutputLimit int
+	// PollEvery is how often resident memory is sampled (default 10ms).
+	PollEvery time.Duration
+	// TempRoot is where build folders are made; os.TempDir() when empty.
+	TempRoot string
+	// Seed makes generated inputs reproducible (golden tests); 0 picks a
+	// fresh seed per check so a learner cannot hard-code answers.
+	Seed uint64
+}
+
+// Source is where the learner's code for one lab is.
+type Source struct {
+	// Dir holds the learner's .go files.
+	Dir string
+	// ModuleDir holds the go.mod and go.sum whose requirements the build may use.
+	ModuleDir string
+	// Display is how Dir is named in messages, e.g. "labs/start/01-logs-to-metrics".
+	Display string
+}
+
+func (s Source) display() string {
+	if s.Display != "" {
+		return s.Display
+	}
+	return s.Dir
+}
+
+func (e *Engine) goBin() string {
+	if e.GoBin != "" {
+		return e.GoBin
+	}
+	return "go"
+}
+
+// Grade builds and grades one lab. Learner failures, compile errors and
+// checker errors all end up in the returned report; ctx cancellation
+// (Ctrl-C) stops the running process, skips the remaining checks and marks
+// the lab interrupted. Temporary files are always removed.
+func (e *Engine) Grade(ctx context.Context, lab *catalog.Lab, g *grader.Lab, src Source) *report.Lab {
+	start := time.Now()
+	res := &report.Lab{ID: lab.ID, Title: lab.Title}
+	defer func() {
+		res.Finish()
+		res.Duration = report.Sec(time.Since(start))
+	}()
+	ctx, cancel := context.WithTimeout(ctx, lab.Timeout.D())
+	defer cancel()
+
+	if missing := missingChecks(lab, g); len(missing) > 0 {
+		e.allChecks(res, lab, report.Error, fmt.Sprintf("the grader has no function for check(s) %v", missing))
+		return res
+	}
+	work, err := os.MkdirTemp(e.TempRoot, "delab-"+lab.Slug+"-*")
+	if err != nil {
+		e.allChecks(res, lab, report.Error, "create build folder: "+err.Error())
+		return res
+	}
+	defer os.RemoveAll(work)
+
+	bin, buildFail, err := e.build(ctx, work, src, g)
+	switch {
+	case ctx.Err() != nil:
+		e.interrupted(res, lab, ctx)
+		return res
+	case err != nil:
+		e.allChecks(res, lab, report.Error, "build: "+err.Error())
+		return res
+	case buildFail != nil:
+		res.Build = buildFail
+		e.allChecks(res, lab, report.Failed, "not run: your code did not compile ("+buildFail.First+")")
+		return res
+	}
+
+	runner := &processRunner{bin: bin, workDir: work, outputLimit: e.outputLimit(), pollEvery: e.pollEvery()}
+	for i, c := range lab.Checks {
+		if ctx.Err() != nil {
+			e.interruptedFrom(res, lab, ctx, i)
+			return res
+		}
+		res.Checks = append(res.Checks, e.runCheck(ctx, lab, c, g.Checks[c.ID], runner, work))
+	}
+	if ctx.Err() != nil {
+		e.interrupted(res, lab, ctx)
+	}
+	return res
+}
+
+func (e *Engine) runCheck(ctx context.Context, lab *catalog.Lab, c *catalog.Check, fn grader.CheckFunc, r grader.Runner, work string) (out *report.Check) {
+	start := time.Now()
+	out = &report.Check{ID: c.ID, Title: c.Title, MaxPoints: c.Points, Lesson: lab.Lesson, Section: c.Section}
+	dir, err := os.MkdirTemp(work, "check-"+c.ID+"-*")
+	if err != nil {
+		out.Status, out.Message = report.Error, err.Error()
+		return out
+	}
+	h := grader.NewHarness(lab, c, r, dir, e.seedFor(c.ID))
+	defer func() {
+		out.Duration = report.Sec(time.Since(start))
+		out.Log = append([]string{}, h.Log()...)
+		out.LearnerOutput = h.Output()
+		if p := recover(); p != nil {
+			out.Status = report.Error
+			out.Message = fmt.Sprintf("the checker itself crashed (not your fault): %v", p)
+			out.Log = append(out.Log, string(debug.Stack()))
+		}
+		if out.Status == report.Failed {
+			out.Hint = c.Hints[0]
+		}
+		if out.Status == report.Passed {
+			out.Points = c.Points
+		}
+	}()
+	err = fn(ctx, h)
+	var f *grader.Failure
+	switch {
+	case err == nil:
+		out.Status = report.Passed
+	case ctx.Err() != nil:
+		out.Status, out.Message = report.Skipped, "interrupted"
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			out.Status, out.Message = report.Failed, fmt.Sprintf("the lab's time limit (%s) ran out during this check", lab.Timeout.D())
+		}
+	case errors.As(err, &f):
+		out.Status, out.Message, out.Expected, out.Actual = report.Failed, f.Message, f.Expected, f.Actual
+	default:
+		out.Status, out.Message = report.Error, "checker error (not your fault): "+err.Error()
+	}
+	return out
+}
+
+func (e *Engine) allChecks(res *report.Lab, lab *catalog.Lab, st report.Status, msg string) {
+	for _, c := range lab.Checks {
+		rc := &report.Check{ID: c.ID, Title: c.Title, Status: st, MaxPoints: c.Points, Message: msg, Lesson: lab.Lesson, Section: c.Section, Log: []string{}}
+		res.Checks = append(res.Checks, rc)
+	}
+	if st != report.Failed {
+		res.Message = msg
+	}
+}
+
+func (e *Engine) interrupted(res *report.Lab, lab *catalog.Lab, ctx context.Context) {
+	e.interruptedFrom(res, lab, ctx, len(res.Checks))
+}
+
+func (e *Engine) interruptedFrom(res *report.Lab, lab *catalog.Lab, ctx context.Context, from int) {
+	msg := "interrupted before this check ran"
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		msg = fmt.Sprintf("the lab's time limit (%s) ran out before this check ran", lab.Timeout.D())
+	}
+	st := report.Skipped
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		st = report.Failed
+	}
+	for _, c := range lab.Checks[min(from, len(lab.Checks)):] {
+		if len(res.Checks) > 0 && containsCheck(res.Checks, c.ID) {
+			continue
+		}
+		res.Checks = append(res.Checks, &report.Check{ID: c.ID, Title: c.Title, Status: st, MaxPoints: c.Points, Message: msg, Lesson: lab.Lesson, Section: c.Section, Log: []string{}})
+	}
+	if st == report.Skipped {
+		res.Message = "interrupted"
+	}
+}
+
+func containsCheck(cs []*report.Check, id string) bool {
+	for _, c := range cs {
+		if c.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func missingChecks(lab *catalog.Lab, g *grader.Lab) []string {
+	var missing []string
+	for _, c := range lab.Checks {
+		if g.Checks[c.ID] == nil {
+			missing = append(missing, c.ID)
+		}
+	}
+	return missing
+}
+
+func (e *Engine) outputLimit() int {
+	if e.OutputLimit > 0 {
+		return e.OutputLimit
+	}
+	return 2048
+}
+
+func (e *Engine) pollEvery() time.Duration {
+	if e.PollEvery > 0 {
+		return e.PollEvery
+	}
+	return 10 * time.Millisecond
+}
+
+// SourceFor returns the Source of a lab inside a repository checkout.
+func SourceFor(repoRoot string, lab *catalog.Lab) Source {
+	return Source{Dir: filepath.Join(repoRoot, filepath.FromSlash(lab.Dir)), ModuleDir: repoRoot, Display: lab.Dir}
+}
+
+// seedFor derives a per-check seed: fixed when Engine.Seed is set, fresh otherwise.
+func (e *Engine) seedFor(checkID string) uint64 {
+	if e.Seed == 0 {
+		return rand.Uint64()
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d/%s", e.Seed, checkID)
+	return h.Sum64()
+}

@@ -1,0 +1,157 @@
+// Package grader is the API a lab's trusted grader is written against: a
+// Lab value (harness source, pristine starter, one function per check) and
+// the Harness each check function receives. The engine implements the
+// process side; graders never run learner code in their own process.
+package grader
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/delab-dev/delab/checker/catalog"
+)
+
+// LearnerImport is the import path under which the learner's package is
+// built; a lab's harness source imports it (usually as "learner").
+const LearnerImport = "delab.local/work/learner"
+
+// Lab is the trusted half of a lab.
+type Lab struct {
+	// ID matches the catalog id, e.g. "start/01-logs-to-metrics".
+	ID string
+	// Harness is the source of a Go main package that calls the learner's
+	// code through LearnerImport, using delabStart and delabReturn from the
+	// engine's kit to receive arguments and report what the code returned.
+	Harness string
+	// Starter is the pristine starter code as a txtar archive, used by
+	// `delab reset` and by the proof that the untouched starter fails.
+	Starter []byte
+	// Checks implements each check id listed in the lab's lab.yaml.
+	Checks map[string]CheckFunc
+}
+
+// CheckFunc grades one check. It returns nil when the check passes, a
+// *Failure when the learner's code is at fault, and any other error when
+// the checker or a service failed (never charged to the learner).
+type CheckFunc func(ctx context.Context, h *Harness) error
+
+// Failure is a failed check, with the evidence to show the learner.
+type Failure struct {
+	Message  string
+	Expected string
+	Actual   string
+}
+
+func (f *Failure) Error() string { return f.Message }
+
+// Failf returns a Failure with a formatted message.
+func Failf(format string, args ...any) *Failure {
+	return &Failure{Message: fmt.Sprintf(format, args...)}
+}
+
+// Mismatch returns a Failure that shows expected and actual values.
+func Mismatch(message string, expected, actual any) *Failure {
+	return &Failure{Message: message, Expected: fmt.Sprint(expected), Actual: fmt.Sprint(actual)}
+}
+
+// RunOptions describe one run of the learner's code.
+type RunOptions struct {
+	// Args are passed to the harness, which passes them on to the learner's code.
+	Args []string
+	// Stdin is fed to the process; nil means empty input.
+	Stdin io.Reader
+	// Dir is the working directory; empty means a fresh temporary directory.
+	Dir string
+	// Timeout overrides the check's timeout when positive.
+	Timeout time.Duration
+	// Memory overrides the check's memory limit (bytes) when positive.
+	Memory int64
+	// AllowError accepts a returned error as a normal outcome (for checks
+	// that expect the learner's code to reject bad input).
+	AllowError bool
+}
+
+// Result is what one run produced, as observed by the engine.
+type Result struct {
+	// Err is the error the learner's code returned, "" for nil.
+	Err string
+	// Value is the JSON the harness captured from the learner's return values, if any.
+	Value json.RawMessage
+	// Output is what the process printed, capped.
+	Output string
+	// PeakRSS is the highest resident memory seen, in bytes.
+	PeakRSS int64
+	// Duration is the wall time of the run.
+	Duration time.Duration
+}
+
+// Runner runs the built learner binary; the engine implements it.
+type Runner interface {
+	Run(ctx context.Context, opts RunOptions) (*Result, error)
+}
+
+// Harness is what a check function uses to run the learner's code and to
+// say what it did. Its log lines become the check's transcript.
+type Harness struct {
+	// Check is the catalog entry being graded (limits, hints).
+	Check *catalog.Check
+	// Lab is the catalog entry of the lab being graded.
+	Lab *catalog.Lab
+
+	runner  Runner
+	tempDir string
+	seed    uint64
+	log     []string
+	output  []string
+}
+
+// NewHarness is used by the engine (and tests) to prepare a check's harness.
+func NewHarness(lab *catalog.Lab, check *catalog.Check, r Runner, tempDir string, seed uint64) *Harness {
+	return &Harness{Lab: lab, Check: check, runner: r, tempDir: tempDir, seed: seed}
+}
+
+// Seed returns the seed a check uses to generate its inputs: fixed in
+// golden tests, fresh in real grading so answers cannot be hard-coded.
+func (h *Harness) Seed() uint64 { return h.seed }
+
+// Logf records one line of what the checker is doing.
+func (h *Harness) Logf(format string, args ...any) {
+	h.log = append(h.log, fmt.Sprintf(format, args...))
+}
+
+// TempDir returns a directory private to this check, removed afterwards.
+func (h *Harness) TempDir() string { return h.tempDir }
+
+// Path joins elements under the check's temporary directory.
+func (h *Harness) Path(elem ...string) string {
+	return strings.Join(append([]string{h.tempDir}, elem...), string(os.PathSeparator))
+}
+
+// Run runs the learner's code in its own process. A panic, timeout,
+// exceeded memory limit, premature exit or (unless AllowError) returned
+// error comes back as a *Failure explaining it; the learner's output is
+// kept for the report either way.
+func (h *Harness) Run(ctx context.Context, opts RunOptions) (*Result, error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = h.Check.Timeout.D()
+	}
+	if opts.Memory <= 0 {
+		opts.Memory = int64(h.Check.Memory)
+	}
+	res, err := h.runner.Run(ctx, opts)
+	if res != nil && res.Output != "" {
+		h.output = append(h.output, res.Output)
+	}
+	return res, err
+}
+
+// Log returns the checker's log lines so far.
+func (h *Harness) Log() []string { return h.log }
+
+// Output returns everything the learner's processes printed, in run order.
+func (h *Harness) Output() string { return strings.Join(h.output, "") }

@@ -1,0 +1,80 @@
+// Package labproof proves graders: for every lab, the untouched starter
+// fails, the reference solution passes every check, and each wrong
+// solution fails the check it targets with that check's hint. It also
+// normalises grader transcripts so they can be kept as golden files.
+package labproof
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/delab-dev/delab/checker/report"
+)
+
+// Proof is a lab's proof.yaml, beside its grader.
+type Proof struct {
+	// Wrong lists wrong solutions, each a folder holding a complete package
+	// with one realistic mistake, and the check that must catch it.
+	Wrong []WrongSolution `yaml:"wrong"`
+}
+
+// WrongSolution is one entry of proof.yaml.
+type WrongSolution struct {
+	// Dir is relative to the grader's folder, e.g. "wrong/reads-whole-file".
+	Dir string `yaml:"dir"`
+	// Fails is the id of the check that must fail.
+	Fails string `yaml:"fails"`
+}
+
+// LoadProof reads and strictly decodes a proof.yaml.
+func LoadProof(path string) (*Proof, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var p Proof
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	for i, w := range p.Wrong {
+		if w.Dir == "" || w.Fails == "" {
+			return nil, fmt.Errorf("%s: wrong[%d]: dir and fails are required", path, i)
+		}
+		if _, err := os.Stat(filepath.Join(filepath.Dir(path), w.Dir)); err != nil {
+			return nil, fmt.Errorf("%s: wrong[%d].dir: %w", path, i, err)
+		}
+	}
+	return &p, nil
+}
+
+var normalisers = []struct {
+	re   *regexp.Regexp
+	repl string
+}{
+	{regexp.MustCompile(`\b(\d+h)?(\d+m)?\d+(\.\d+)?(ns|µs|ms|s)\b`), "<dur>"},
+	{regexp.MustCompile(`\b\d+m\b`), "<dur>"},
+	{regexp.MustCompile(`\d+(\.\d+)? (MiB|KiB)`), "<size>"},
+	{regexp.MustCompile(`/tmp/[^\s"':]+`), "<tmp>"},
+	{regexp.MustCompile(`goroutine \d+`), "goroutine N"},
+	{regexp.MustCompile(`\+0x[0-9a-f]+`), "+0xN"},
+}
+
+// Transcript renders a lab report as plain, verbose text with timings,
+// sizes and temporary paths replaced by placeholders, so that it is stable
+// across machines and runs.
+func Transcript(l *report.Lab) string {
+	var b bytes.Buffer
+	_ = report.WriteText(&b, &report.Run{Labs: []*report.Lab{l}}, report.TextOptions{Verbose: true})
+	s := b.String()
+	for _, n := range normalisers {
+		s = n.re.ReplaceAllString(s, n.repl)
+	}
+	return s
+}

@@ -1,0 +1,148 @@
+package labproof
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/tools/txtar"
+
+	"github.com/delab-dev/delab/checker/catalog"
+	"github.com/delab-dev/delab/checker/engine"
+	"github.com/delab-dev/delab/checker/grader"
+	"github.com/delab-dev/delab/checker/graders"
+	"github.com/delab-dev/delab/checker/report"
+	"github.com/delab-dev/delab/labs"
+	"github.com/delab-dev/delab/lessons"
+)
+
+var update = flag.Bool("update", false, "rewrite golden transcripts")
+
+const repoRoot = "../.."
+
+// goldenSeed fixes generated inputs so transcripts are stable.
+const goldenSeed = 20261123
+
+func loadCatalog(t *testing.T) *catalog.Catalog {
+	t.Helper()
+	c, err := catalog.Load(lessons.FS, labs.FS)
+	require.NoError(t, err)
+	return c
+}
+
+func TestEveryLabHasAGraderAndEveryGraderALab(t *testing.T) {
+	c := loadCatalog(t)
+	for _, l := range c.Labs() {
+		g := graders.ByID(l.ID)
+		if assert.NotNil(t, g, "lab %s has no grader under checker/labs (then run go generate ./checker/graders)", l.ID) {
+			for _, ch := range l.Checks {
+				assert.NotNil(t, g.Checks[ch.ID], "lab %s: grader has no function for check %q", l.ID, ch.ID)
+			}
+			for id := range g.Checks {
+				assert.NotNil(t, l.Check(id), "lab %s: grader implements %q, which lab.yaml does not list", l.ID, id)
+			}
+		}
+	}
+	for _, g := range graders.All() {
+		assert.NotNil(t, c.Lab(g.ID), "grader %s has no lab.yaml", g.ID)
+	}
+}
+
+// TestWorkingCopyMatchesStarter keeps labs/ (what a learner edits) equal to
+// the pristine starter that `delab reset` restores and the proof grades.
+func TestWorkingCopyMatchesStarter(t *testing.T) {
+	for _, g := range graders.All() {
+		a := txtar.Parse(g.Starter)
+		require.NotEmpty(t, a.Files, g.ID)
+		dir := filepath.Join(repoRoot, "labs", filepath.FromSlash(g.ID))
+		var onDisk []string
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), ".go") {
+				onDisk = append(onDisk, e.Name())
+			}
+		}
+		assert.ElementsMatch(t, grader.StarterFiles(g.Starter), onDisk, "%s: starter.txtar and labs/ list different files (run `make starters`)", g.ID)
+		for _, f := range a.Files {
+			data, err := os.ReadFile(filepath.Join(dir, f.Name))
+			if assert.NoError(t, err) {
+				assert.Equal(t, string(f.Data), string(data), "%s/%s differs from starter.txtar: run `make starters` after changing a starter, or `delab reset` to discard local edits", g.ID, f.Name)
+			}
+		}
+	}
+}
+
+// TestLabsProveTheirGraders is the rustlings `dev check` of delab.
+func TestLabsProveTheirGraders(t *testing.T) {
+	c := loadCatalog(t)
+	eng := &engine.Engine{Seed: goldenSeed}
+	for _, lab := range c.Labs() {
+		if len(lab.Services) > 0 {
+			continue // service labs are proved by the services tests
+		}
+		lab := lab
+		g := graders.ByID(lab.ID)
+		require.NotNil(t, g)
+		graderDir := filepath.Join(repoRoot, "checker", "labs", filepath.FromSlash(lab.ID))
+		proof, err := LoadProof(filepath.Join(graderDir, "proof.yaml"))
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, len(proof.Wrong), 3, "%s: a lab needs at least three wrong solutions", lab.ID)
+
+		t.Run(lab.ID+"/starter", func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, grader.ExtractStarter(g.Starter, dir))
+			res := eng.Grade(context.Background(), lab, g, engine.Source{Dir: dir, ModuleDir: repoRoot, Display: lab.Dir})
+			assert.NotEqual(t, report.Passed, res.Status, "the untouched starter must not pass")
+			assert.Less(t, res.Points, res.MaxPoints)
+			checkGolden(t, graderDir, "starter", res)
+		})
+		t.Run(lab.ID+"/reference", func(t *testing.T) {
+			res := eng.Grade(context.Background(), lab, g, engine.Source{Dir: filepath.Join(graderDir, "solution"), ModuleDir: repoRoot, Display: lab.Dir})
+			for _, ch := range res.Checks {
+				assert.Equal(t, report.Passed, ch.Status, "reference must pass %s: %s %s", ch.ID, ch.Message, strings.Join(ch.Log, "; "))
+			}
+			assert.Equal(t, res.MaxPoints, res.Points)
+			checkGolden(t, graderDir, "reference", res)
+		})
+		for _, w := range proof.Wrong {
+			w := w
+			name := filepath.Base(w.Dir)
+			t.Run(lab.ID+"/wrong/"+name, func(t *testing.T) {
+				check := lab.Check(w.Fails)
+				require.NotNil(t, check, "proof.yaml names unknown check %q", w.Fails)
+				res := eng.Grade(context.Background(), lab, g, engine.Source{Dir: filepath.Join(graderDir, w.Dir), ModuleDir: repoRoot, Display: lab.Dir})
+				var got *report.Check
+				for _, ch := range res.Checks {
+					if ch.ID == w.Fails {
+						got = ch
+					}
+				}
+				require.NotNil(t, got)
+				assert.Equal(t, report.Failed, got.Status, "%s must fail check %s (message %q)", name, w.Fails, got.Message)
+				assert.Equal(t, check.Hints[0], got.Hint, "a failed check shows its first hint")
+				assert.NotEqual(t, report.Passed, res.Status)
+				checkGolden(t, graderDir, "wrong-"+name, res)
+			})
+		}
+	}
+}
+
+func checkGolden(t *testing.T, graderDir, name string, res *report.Lab) {
+	t.Helper()
+	path := filepath.Join(graderDir, "testdata", name+".golden")
+	got := Transcript(res)
+	if *update {
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+		return
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "missing golden file: run go test ./checker/labproof -update")
+	assert.Equal(t, string(want), got, "transcript changed: review it, then run go test ./checker/labproof -update")
+}
