@@ -34,6 +34,7 @@ type harnessResult struct {
 	Returned bool            `json:"returned"`
 	Error    string          `json:"error"`
 	Value    json.RawMessage `json:"value"`
+	PeakRSS  int64           `json:"peak_rss"`
 }
 
 // Run starts the binary in its own process group, feeds the nonce, watches
@@ -86,6 +87,8 @@ func (p *processRunner) Run(ctx context.Context, opts grader.RunOptions) (*grade
 	}
 	ctlR.Close()
 	resW.Close()
+	// The harness now waits for its nonce: a baseline sample before any learner code runs.
+	peak := residentBytes(cmd.Process.Pid)
 	_, _ = io.WriteString(ctlW, nonceHex+"\n")
 	ctlW.Close()
 
@@ -95,21 +98,17 @@ func (p *processRunner) Run(ctx context.Context, opts grader.RunOptions) (*grade
 		resultCh <- data
 	}()
 
-	var (
-		mu     sync.Mutex
-		reason string // why we killed it: "timeout", "memory", "cancelled"
-		peak   int64
-	)
+	// reason and peak are written only by the watcher goroutine until it
+	// has finished (watcherDone).
+	var reason string // why we killed it: "timeout", "memory", "cancelled"
 	kill := func(why string) {
-		mu.Lock()
-		if reason == "" {
-			reason = why
-		}
-		mu.Unlock()
+		reason = why
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
 	done := make(chan struct{})
+	watcherDone := make(chan struct{})
 	go func() {
+		defer close(watcherDone)
 		tick := time.NewTicker(p.pollEvery)
 		defer tick.Stop()
 		timer := time.NewTimer(opts.Timeout)
@@ -126,11 +125,11 @@ func (p *processRunner) Run(ctx context.Context, opts grader.RunOptions) (*grade
 				return
 			case <-tick.C:
 				if rss := residentBytes(cmd.Process.Pid); rss > 0 {
-					mu.Lock()
+					// rss is the high-water mark (VmHWM), so a spike between
+					// two samples is still seen.
 					if rss > peak {
 						peak = rss
 					}
-					mu.Unlock()
 					if opts.Memory > 0 && rss > opts.Memory {
 						kill("memory")
 						return
@@ -141,21 +140,18 @@ func (p *processRunner) Run(ctx context.Context, opts grader.RunOptions) (*grade
 	}()
 	waitErr := cmd.Wait()
 	close(done)
+	<-watcherDone // from here on peak and reason are ours alone
 	// Any process the learner started in its group goes too.
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	elapsed := time.Since(start)
 	raw := <-resultCh
 
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru != nil {
-		if max := ru.Maxrss * 1024; max > peak {
-			peak = max
-		}
-	}
+	// rusage's Maxrss is not used: for a forked child it can include the
+	// parent's resident memory at fork time, which would charge the
+	// checker's memory to the learner. VmHWM, sampled above, is the child's own.
 	res := &grader.Result{Output: out.String(), PeakRSS: peak, Duration: elapsed}
 
-	mu.Lock()
 	why := reason
-	mu.Unlock()
 	if why == "" && opts.Memory > 0 && peak > opts.Memory {
 		why = "memory"
 	}
@@ -196,6 +192,10 @@ func (p *processRunner) Run(ctx context.Context, opts grader.RunOptions) (*grade
 		}
 		return res, grader.Failf("your code exited with status %d before returning (os.Exit or log.Fatal?)", exitCode)
 	}
+	res.PeakRSS = max(peak, hr.PeakRSS)
+	if opts.Memory > 0 && res.PeakRSS > opts.Memory {
+		return res, grader.Failf("your code used more than %s of memory (peak: %s); stream the input instead of holding it all", mib(opts.Memory), mib(res.PeakRSS))
+	}
 	res.Err = hr.Error
 	res.Value = hr.Value
 	if res.Err != "" && !opts.AllowError {
@@ -216,7 +216,8 @@ func learnerEnv(dir string) []string {
 	return env
 }
 
-// residentBytes reads VmRSS from /proc; 0 when unavailable.
+// residentBytes reads the peak resident memory (VmHWM) of pid from /proc;
+// 0 when unavailable.
 func residentBytes(pid int) int64 {
 	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
@@ -225,7 +226,7 @@ func residentBytes(pid int) int64 {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
 			fields := strings.Fields(rest)
 			if len(fields) > 0 {
 				kb, _ := strconv.ParseInt(fields[0], 10, 64)

@@ -28,6 +28,8 @@ type Run struct {
 	Duration      Seconds   `json:"duration_seconds"`
 	Points        int       `json:"points"`
 	MaxPoints     int       `json:"max_points"`
+	// Seed generated every check's inputs; `delab grade --seed` reproduces the run.
+	Seed uint64 `json:"seed"`
 	// Interrupted is set when the run was cancelled (Ctrl-C); labs not reached are skipped.
 	Interrupted bool   `json:"interrupted"`
 	Labs        []*Lab `json:"labs"`

@@ -1,0 +1,220 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/delab-dev/delab/checker/catalog"
+	"github.com/delab-dev/delab/checker/grader"
+	"github.com/delab-dev/delab/checker/report"
+)
+
+const repoRoot = "../.."
+
+// answerLab is a one-check lab: Run(path) must write "42" to path.
+func answerLab(checkTimeout time.Duration) (*catalog.Lab, *grader.Lab) {
+	lab := &catalog.Lab{
+		ID: "test/01-answer", Track: "test", Number: "01", Slug: "answer", Dir: "labs/test/01-answer",
+		Title: "Answer", Lesson: "test/00-lesson", Package: "learner", Timeout: catalog.Duration(time.Minute),
+		Checks: []*catalog.Check{{
+			ID: "answer", Title: "The answer file holds 42", Points: 1,
+			Timeout: catalog.Duration(checkTimeout), Memory: 64 << 20,
+			Section: "Answers", Hints: []string{"write 42 to the file"},
+		}},
+	}
+	g := &grader.Lab{
+		ID: lab.ID,
+		Harness: `package main
+
+import learner "delab.local/work/learner"
+
+func main() {
+	args := delabStart()
+	delabReturn(learner.Run(args[0]), nil)
+}
+`,
+		Checks: map[string]grader.CheckFunc{"answer": func(ctx context.Context, h *grader.Harness) error {
+			out := h.Path("answer")
+			h.Logf("running Run(%q)", "answer")
+			if _, err := h.Run(ctx, grader.RunOptions{Args: []string{out}}); err != nil {
+				return err
+			}
+			data, err := os.ReadFile(out)
+			if err != nil {
+				return grader.Failf("Run returned but wrote no answer file")
+			}
+			if string(data) != "42" {
+				return grader.Mismatch("wrong answer", "42", string(data))
+			}
+			return nil
+		}},
+	}
+	return lab, g
+}
+
+func grade(t *testing.T, ctx context.Context, learner string, checkTimeout time.Duration) (*report.Lab, string) {
+	t.Helper()
+	lab, g := answerLab(checkTimeout)
+	tmp := t.TempDir()
+	e := &Engine{TempRoot: tmp}
+	res := e.Grade(ctx, lab, g, Source{Dir: filepath.Join("testdata", "learners", learner), ModuleDir: repoRoot, Display: lab.Dir})
+	left, err := os.ReadDir(tmp)
+	require.NoError(t, err)
+	assert.Empty(t, left, "the engine must remove its build and run folders")
+	return res, tmp
+}
+
+func TestIsolation(t *testing.T) {
+	tests := []struct {
+		name        string
+		learner     string
+		wantStatus  report.Status
+		wantMessage string
+		wantOutput  string
+		maxDuration time.Duration
+	}{
+		{name: "correct code passes", learner: "ok", wantStatus: report.Passed},
+		{name: "panic", learner: "panic", wantStatus: report.Failed, wantMessage: "your code panicked: assignment to entry in nil map", wantOutput: "panic: assignment to entry in nil map"},
+		{name: "panic in a goroutine", learner: "goroutinepanic", wantStatus: report.Failed, wantMessage: "your code panicked: boom in a goroutine"},
+		{name: "hang", learner: "hang", wantStatus: report.Failed, wantMessage: "did not finish within 2s", maxDuration: 10 * time.Second},
+		{name: "os.Exit(0) after writing the right answer", learner: "exit0", wantStatus: report.Failed, wantMessage: "ended the process (os.Exit or log.Fatal?) before returning"},
+		{name: "forged result without the nonce", learner: "fakeresult", wantStatus: report.Failed, wantMessage: "ended the process"},
+		{name: "out of memory", learner: "oom", wantStatus: report.Failed, wantMessage: "used more than 64.0 MiB of memory"},
+		{name: "output imitating the checker's report", learner: "fakereport", wantStatus: report.Failed, wantMessage: "Run returned but wrote no answer file", wantOutput: "1/1 points"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			res, _ := grade(t, context.Background(), tt.learner, 2*time.Second)
+			require.Len(t, res.Checks, 1)
+			c := res.Checks[0]
+			assert.Equal(t, tt.wantStatus, c.Status, "message: %s", c.Message)
+			assert.Equal(t, tt.wantStatus, res.Status)
+			assert.Contains(t, c.Message, tt.wantMessage)
+			assert.Contains(t, c.LearnerOutput, tt.wantOutput)
+			if tt.wantStatus == report.Failed {
+				assert.Equal(t, "write 42 to the file", c.Hint)
+				assert.Equal(t, 0, res.Points)
+			} else {
+				assert.Equal(t, 1, res.Points)
+			}
+			if tt.maxDuration > 0 {
+				assert.Less(t, time.Since(start), tt.maxDuration)
+			}
+		})
+	}
+}
+
+func TestImitatedReportIsShownAsLearnerOutput(t *testing.T) {
+	res, _ := grade(t, context.Background(), "fakereport", 5*time.Second)
+	var b bytes.Buffer
+	require.NoError(t, report.WriteText(&b, &report.Run{Labs: []*report.Lab{res}}, report.TextOptions{}))
+	out := b.String()
+	assert.Contains(t, out, "[your code]   ✓ The answer file holds 42  (answer, 1/1)")
+	assert.Contains(t, out, "[your code] PASS")
+	assert.Contains(t, out, "0/1 points")
+	for _, ln := range strings.Split(out, "\n") {
+		if strings.Contains(ln, "PASS") {
+			assert.True(t, strings.HasPrefix(strings.TrimSpace(ln), "[your code]"), "learner text must stay under its prefix: %q", ln)
+		}
+	}
+}
+
+func TestCompileErrorPointsAtTheLearnersFile(t *testing.T) {
+	res, _ := grade(t, context.Background(), "compileerror", 5*time.Second)
+	require.NotNil(t, res.Build)
+	assert.Equal(t, report.Failed, res.Status)
+	assert.Contains(t, res.Build.First, "labs/test/01-answer/learner.go:7:")
+	assert.NotContains(t, res.Build.Output, "delab.local")
+	assert.Contains(t, res.Checks[0].Message, "did not compile")
+}
+
+func TestMissingFunctionBlamesTheSignatureNotTheHarness(t *testing.T) {
+	res, _ := grade(t, context.Background(), "renamed", 5*time.Second)
+	require.NotNil(t, res.Build)
+	assert.Contains(t, res.Build.Output, "delab's harness (the code that calls yours)")
+	assert.Contains(t, res.Build.Output, "undefined: learner.Run")
+	assert.Contains(t, res.Build.Output, "function names and signatures")
+}
+
+func TestChildProcessesAreKilledWithTheLearner(t *testing.T) {
+	lab, g := answerLab(2 * time.Second)
+	var pidFile string
+	inner := g.Checks["answer"]
+	g.Checks["answer"] = func(ctx context.Context, h *grader.Harness) error {
+		pidFile = h.Path("answer") + ".pid"
+		err := inner(ctx, h)
+		data, rerr := os.ReadFile(pidFile)
+		require.NoError(t, rerr)
+		pid, _ := strconv.Atoi(string(data))
+		// The group was killed; the child is gone (or a zombie about to be reaped by init).
+		assert.Eventually(t, func() bool { return !alive(pid) }, 3*time.Second, 50*time.Millisecond, "child %d survived", pid)
+		return err
+	}
+	start := time.Now()
+	res := (&Engine{TempRoot: t.TempDir()}).Grade(context.Background(), lab, g, Source{Dir: "testdata/learners/childhang", ModuleDir: repoRoot})
+	assert.Equal(t, report.Failed, res.Status)
+	assert.Contains(t, res.Checks[0].Message, "did not finish")
+	assert.Less(t, time.Since(start), 15*time.Second, "a child holding stdout must not stall the checker")
+}
+
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	return err == nil && !strings.Contains(string(stat), ") Z ")
+}
+
+func TestCancellationStopsTheRunAndCleansUp(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	lab, g := answerLab(time.Minute)
+	inner := g.Checks["answer"]
+	g.Checks["answer"] = func(ctx context.Context, h *grader.Harness) error {
+		time.AfterFunc(300*time.Millisecond, cancel) // Ctrl-C while the learner's code hangs
+		return inner(ctx, h)
+	}
+	tmp := t.TempDir()
+	start := time.Now()
+	res := (&Engine{TempRoot: tmp}).Grade(ctx, lab, g, Source{Dir: "testdata/learners/hang", ModuleDir: repoRoot})
+	assert.Less(t, time.Since(start), 20*time.Second)
+	assert.Equal(t, report.Skipped, res.Checks[0].Status, res.Checks[0].Message)
+	assert.Equal(t, "interrupted", res.Message)
+	assert.Equal(t, 0, res.Points)
+	left, _ := os.ReadDir(tmp)
+	assert.Empty(t, left)
+}
+
+func TestGraderPanicIsACheckerErrorNotTheLearnersFault(t *testing.T) {
+	lab, g := answerLab(time.Second)
+	g.Checks["answer"] = func(ctx context.Context, h *grader.Harness) error { panic("bug in grader") }
+	res := (&Engine{TempRoot: t.TempDir()}).Grade(context.Background(), lab, g, Source{Dir: "testdata/learners/ok", ModuleDir: repoRoot})
+	assert.Equal(t, report.Error, res.Checks[0].Status)
+	assert.Contains(t, res.Checks[0].Message, "not your fault")
+	assert.Empty(t, res.Checks[0].Hint)
+}
+
+func TestEmptyLabFolder(t *testing.T) {
+	lab, g := answerLab(time.Second)
+	res := (&Engine{TempRoot: t.TempDir()}).Grade(context.Background(), lab, g, Source{Dir: t.TempDir(), ModuleDir: repoRoot, Display: lab.Dir})
+	require.NotNil(t, res.Build)
+	assert.Contains(t, res.Build.Output, "no Go files found")
+	assert.Contains(t, res.Build.Output, "delab reset")
+}
+
+func TestOutputIsCapped(t *testing.T) {
+	c := &cappedBuffer{limit: 10}
+	_, _ = c.Write([]byte("0123456789abcdef"))
+	_, _ = c.Write([]byte("more"))
+	assert.Equal(t, "0123456789\n… (10 more bytes not shown)\n", c.String())
+}

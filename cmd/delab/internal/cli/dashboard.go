@@ -1,0 +1,151 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/delab-dev/delab/checker/catalog"
+	"github.com/delab-dev/delab/checker/progress"
+)
+
+// DashboardOptions are the inputs of `delab` with no command.
+type DashboardOptions struct {
+	IO      *IOStreams
+	Factory *Factory
+}
+
+func dashboardRun(opts *DashboardOptions) error {
+	f := opts.Factory
+	c, err := f.Catalog()
+	if err != nil {
+		return &exitCodeError{code: ExitError, err: fmt.Errorf("course content is invalid:\n%w", err)}
+	}
+	_, p, err := f.loadProgress()
+	if err != nil {
+		return err
+	}
+	w := opts.IO.Out
+	st := newStyle(opts.IO.Color)
+	fmt.Fprintln(w, st.bold("delab")+" — learn data engineering by doing it")
+	points, max, passed, total := 0, 0, 0, 0
+	for _, t := range c.Tracks {
+		if len(t.Labs) == 0 && len(t.Lessons) == 0 {
+			continue
+		}
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, st.bold(t.Title))
+		for _, l := range t.Labs {
+			lp := p.Labs[l.ID]
+			status := p.Status(l.ID)
+			got := 0
+			if lp != nil {
+				got = lp.Points
+			}
+			points += got
+			max += l.MaxPoints()
+			total++
+			if status == progress.Passed {
+				passed++
+			}
+			extra := ""
+			if lp != nil && !lp.LastChecked.IsZero() {
+				extra = st.dim(" checked " + ago(f.Now().Sub(lp.LastChecked)))
+			}
+			if len(l.Services) > 0 {
+				extra += st.dim(" needs Docker (" + joinServices(l.Services) + ")")
+			}
+			fmt.Fprintf(w, "  %s %-28s %-26s %-12s %2d/%-2d%s\n", st.mark(status), l.ID, truncate(l.Title, 26), status, got, l.MaxPoints(), extra)
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Progress: %d/%d points, %d/%d labs passed\n", points, max, passed, total)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, st.bold("Next: ")+nextStep(c, p))
+	return nil
+}
+
+// nextStep names the single most useful thing to do now: the first lab in
+// course order that has not passed, approached lesson first.
+func nextStep(c *catalog.Catalog, p *progress.Progress) string {
+	for _, l := range c.Labs() {
+		switch p.Status(l.ID) {
+		case progress.Passed:
+			continue
+		case progress.Failing:
+			lp := p.Labs[l.ID]
+			return fmt.Sprintf("keep going on %s (%d/%d points): edit %s/%s, then `delab check %s` — stuck? `delab hint %s`",
+				l.ID, lp.Points, lp.MaxPoints, l.Dir, strings.Join(l.Entry, ", "), short(l), short(l))
+		default:
+			if _, read := p.Lessons[l.Lesson]; !read {
+				lesson := c.Lesson(l.Lesson)
+				return fmt.Sprintf("read the lesson %q: `delab read %s` (about %d minutes)", lesson.Title, shortLesson(lesson), lesson.Minutes)
+			}
+			return fmt.Sprintf("start the lab %q: open %s/%s, then run `delab check %s`", l.Title, l.Dir, strings.Join(l.Entry, ", "), short(l))
+		}
+	}
+	return "you have passed every lab — well done. New tracks arrive as the course grows."
+}
+
+// short is the short lab id people type: "start/01".
+func short(l *catalog.Lab) string { return l.Track + "/" + l.Number }
+
+// shortLesson is the short lesson id people type: "start/00".
+func shortLesson(l *catalog.Lesson) string {
+	name := l.ID[len(l.Track)+1:]
+	if i := strings.Index(name, "-"); i > 0 {
+		return l.Track + "/" + name[:i]
+	}
+	return l.ID
+}
+
+func joinServices(s []catalog.Service) string {
+	var out []string
+	for _, x := range s {
+		out = append(out, string(x))
+	}
+	return strings.Join(out, ", ")
+}
+
+func ago(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// style paints text when colour is on.
+type style struct{ color bool }
+
+func newStyle(color bool) style { return style{color} }
+
+func (s style) paint(code, t string) string {
+	if !s.color {
+		return t
+	}
+	return "\x1b[" + code + "m" + t + "\x1b[0m"
+}
+func (s style) bold(t string) string { return s.paint("1", t) }
+func (s style) dim(t string) string  { return s.paint("2", t) }
+func (s style) mark(status string) string {
+	switch status {
+	case progress.Passed:
+		return s.paint("32", "✓")
+	case progress.Failing:
+		return s.paint("31", "✗")
+	}
+	return s.dim("·")
+}

@@ -1,0 +1,124 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/delab-dev/delab/checker/catalog"
+	"github.com/delab-dev/delab/checker/engine"
+	"github.com/delab-dev/delab/checker/grader"
+	"github.com/delab-dev/delab/checker/graders"
+	"github.com/delab-dev/delab/checker/progress"
+	"github.com/delab-dev/delab/labs"
+	"github.com/delab-dev/delab/lessons"
+)
+
+// Factory provides what commands depend on; tests replace its fields.
+type Factory struct {
+	IO *IOStreams
+	// Catalog returns the course content embedded in the binary (trusted).
+	Catalog func() (*catalog.Catalog, error)
+	// Grader returns the trusted grader of a lab.
+	Grader func(id string) *grader.Lab
+	// Progress returns the learner's progress store.
+	Progress func() (*progress.Store, error)
+	// Engine returns a grading engine.
+	Engine func() *engine.Engine
+	// Getwd is where the search for the learner's checkout starts.
+	Getwd func() (string, error)
+	// StateDir holds backups and other files delab keeps for the learner.
+	StateDir func() (string, error)
+	// Now is the clock.
+	Now func() time.Time
+}
+
+// NewFactory wires the real implementations.
+func NewFactory(io *IOStreams) *Factory {
+	return &Factory{
+		IO:      io,
+		Catalog: func() (*catalog.Catalog, error) { return catalog.Load(lessons.FS, labs.FS) },
+		Grader:  graders.ByID,
+		Progress: func() (*progress.Store, error) {
+			p, err := progress.DefaultPath()
+			return &progress.Store{Path: p}, err
+		},
+		Engine: func() *engine.Engine { return &engine.Engine{} },
+		Getwd:  os.Getwd,
+		StateDir: func() (string, error) {
+			p, err := progress.DefaultPath()
+			return filepath.Dir(p), err
+		},
+		Now: time.Now,
+	}
+}
+
+// findRepo returns the learner's checkout: explicit, or the first folder
+// at or above the working directory holding go.mod and labs/.
+func (f *Factory) findRepo(explicit string) (string, error) {
+	if explicit == "" {
+		explicit = os.Getenv("DELAB_REPO")
+	}
+	if explicit != "" {
+		abs, err := filepath.Abs(explicit)
+		if err != nil {
+			return "", err
+		}
+		if !isRepo(abs) {
+			return "", fmt.Errorf("%s is not a delab checkout (it needs go.mod and a labs/ folder)", explicit)
+		}
+		return abs, nil
+	}
+	wd, err := f.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if isRepo(dir) {
+			return dir, nil
+		}
+		if filepath.Dir(dir) == dir {
+			return "", errors.New("no delab checkout found here or in any parent folder (one holds go.mod and labs/); run delab inside your clone or pass --repo DIR")
+		}
+	}
+}
+
+func isRepo(dir string) bool {
+	st, err := os.Stat(filepath.Join(dir, "labs"))
+	if err != nil || !st.IsDir() {
+		return false
+	}
+	_, err = os.Stat(filepath.Join(dir, "go.mod"))
+	return err == nil
+}
+
+// resolveLab loads the catalog and finds a lab by a full or short id.
+func (f *Factory) resolveLab(id string) (*catalog.Catalog, *catalog.Lab, error) {
+	c, err := f.Catalog()
+	if err != nil {
+		return nil, nil, fmt.Errorf("course content is invalid:\n%w", err)
+	}
+	lab, err := c.ResolveLab(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, lab, nil
+}
+
+// loadProgress reads progress, printing any corruption warning.
+func (f *Factory) loadProgress() (*progress.Store, *progress.Progress, error) {
+	s, err := f.Progress()
+	if err != nil {
+		return nil, nil, err
+	}
+	p, warn, err := s.Load()
+	if err != nil {
+		return nil, nil, err
+	}
+	if warn != "" {
+		fmt.Fprintln(f.IO.ErrOut, "warning: "+warn)
+	}
+	return s, p, nil
+}

@@ -1,0 +1,227 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+
+	"github.com/charmbracelet/glamour"
+	"github.com/spf13/cobra"
+
+	"github.com/delab-dev/delab/checker/catalog"
+	"github.com/delab-dev/delab/checker/progress"
+)
+
+// ReadOptions are the inputs of `delab read`.
+type ReadOptions struct {
+	IO      *IOStreams
+	Factory *Factory
+	// Lesson is a full or short lesson id; empty means the next lesson to read.
+	Lesson string
+	// NoPager prints straight to stdout even on a terminal.
+	NoPager bool
+	// Pager runs the pager; nil means $PAGER or "less -R".
+	Pager func(text string) error
+}
+
+// NewCmdRead builds `delab read`.
+func NewCmdRead(f *Factory, runF func(*ReadOptions) error) *cobra.Command {
+	opts := &ReadOptions{IO: f.IO, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "read [lesson]",
+		Short: "Read a lesson in the terminal",
+		Long: `Render a lesson as formatted Markdown. On a terminal the text is paged
+($PAGER, or less -R); when piped it is plain text. NO_COLOR turns colours off.
+
+Lessons accept short ids: "start/00", "backend-to-data-engineering".
+With no lesson, delab opens the next lesson you have not read.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.Lesson = args[0]
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return readRun(opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.NoPager, "no-pager", false, "print without a pager")
+	return cmd
+}
+
+func readRun(opts *ReadOptions) error {
+	f := opts.Factory
+	c, err := f.Catalog()
+	if err != nil {
+		return &exitCodeError{code: ExitError, err: fmt.Errorf("course content is invalid:\n%w", err)}
+	}
+	store, p, err := f.loadProgress()
+	if err != nil {
+		return err
+	}
+	var lesson *catalog.Lesson
+	if opts.Lesson == "" {
+		lesson = nextLesson(c, p)
+	} else if lesson, err = c.ResolveLesson(opts.Lesson); err != nil {
+		return &exitCodeError{code: ExitError, err: err}
+	}
+	text, err := renderLesson(lesson, c, opts.IO)
+	if err != nil {
+		return err
+	}
+	if opts.IO.IsTerminal && !opts.NoPager {
+		pager := opts.Pager
+		if pager == nil {
+			pager = runPager(opts.IO)
+		}
+		err = pager(text)
+	} else {
+		_, err = io.WriteString(opts.IO.Out, text)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = store.Update(func(p *progress.Progress) { p.Lessons[lesson.ID] = f.Now() })
+	return err
+}
+
+// renderLesson turns a lesson into terminal text: glamour's dark style on a
+// colour terminal, its "notty" style (plain, stable) otherwise, wrapped to
+// the terminal width.
+func renderLesson(l *catalog.Lesson, c *catalog.Catalog, ios *IOStreams) (string, error) {
+	width := ios.Width
+	if width <= 0 || width > 100 {
+		width = min(max(ios.Width, 40), 100)
+	}
+	styleName := "notty"
+	if ios.Color {
+		styleName = "dark"
+		if s := os.Getenv("GLAMOUR_STYLE"); s != "" {
+			styleName = s
+		}
+	}
+	r, err := glamour.NewTermRenderer(glamour.WithStandardStyle(styleName), glamour.WithWordWrap(width-4))
+	if err != nil {
+		return "", fmt.Errorf("set up the lesson renderer: %w", err)
+	}
+	md := l.Body
+	var next []string
+	for _, id := range l.Labs {
+		if lab := c.Lab(id); lab != nil {
+			next = append(next, fmt.Sprintf("- **%s**: edit `%s/`, then run `delab check %s`", lab.Title, lab.Dir, short(lab)))
+		}
+	}
+	if len(next) > 0 {
+		md += "\n\n---\n\n**Your lab**\n\n" + strings.Join(next, "\n") + "\n"
+	}
+	out, err := r.Render(unwrapParagraphs(md))
+	if err != nil {
+		return "", fmt.Errorf("render %s: %w", l.Path, err)
+	}
+	// glamour pads every line to the wrap width; trailing blanks only get
+	// in the way of pipes and copy-paste.
+	out = strings.ReplaceAll(out, nbHyphen, "-")
+	lines := strings.Split(out, "\n")
+	for i, ln := range lines {
+		lines[i] = strings.TrimRight(ln, " ")
+	}
+	return strings.Join(lines, "\n"), nil
+}
+
+var blockStart = regexp.MustCompile("^(#|[-*+] |\\||> |```|~~~|\\d+[.)] |---|\\*\\*\\*)")
+
+// unwrapParagraphs joins the soft-wrapped source lines of each paragraph
+// and list item into one line (outside code fences), so the renderer wraps
+// to the terminal's width; glamour mishandles emphasis across soft breaks.
+func unwrapParagraphs(md string) string {
+	var out []string
+	inFence := false
+	fenced := map[int]bool{}
+	for _, line := range strings.Split(md, "\n") {
+		trimmed := strings.TrimSpace(line)
+		if strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~") {
+			inFence = !inFence
+			fenced[len(out)] = true
+			out = append(out, line)
+			continue
+		}
+		if inFence {
+			fenced[len(out)] = true
+			out = append(out, line)
+			continue
+		}
+		if !inFence && len(out) > 0 && trimmed != "" && !blockStart.MatchString(trimmed) {
+			prev := strings.TrimSpace(out[len(out)-1])
+			if prev != "" && !strings.HasPrefix(prev, "#") && !strings.HasPrefix(prev, "|") &&
+				!strings.HasPrefix(prev, "```") && !strings.HasPrefix(prev, "---") {
+				out[len(out)-1] += " " + trimmed
+				continue
+			}
+		}
+		out = append(out, line)
+	}
+	for i, line := range out {
+		if !fenced[i] {
+			out[i] = protectHyphens(line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+const nbHyphen = "\u2011"
+
+var wordHyphen = regexp.MustCompile(`(\pL)-(\pL)`)
+
+// protectHyphens swaps hyphens inside words for non-breaking ones outside
+// code spans: glamour v1.0.0 wraps a line twice at a hyphen and leaves a
+// word stranded on a line of its own. renderLesson swaps them back.
+func protectHyphens(line string) string {
+	if strings.HasPrefix(strings.TrimSpace(line), "|") {
+		return line // tables are not wrapped
+	}
+	parts := strings.Split(line, "`")
+	for i := 0; i < len(parts); i += 2 {
+		// Applied twice so that overlapping matches like "a-b-c" are all caught.
+		parts[i] = wordHyphen.ReplaceAllString(wordHyphen.ReplaceAllString(parts[i], "$1"+nbHyphen+"$2"), "$1"+nbHyphen+"$2")
+	}
+	return strings.Join(parts, "`")
+}
+
+func nextLesson(c *catalog.Catalog, p *progress.Progress) *catalog.Lesson {
+	all := c.Lessons()
+	for _, l := range all {
+		if _, read := p.Lessons[l.ID]; !read {
+			return l
+		}
+	}
+	return all[0]
+}
+
+// runPager pipes text into $PAGER (default "less -R"), falling back to
+// printing when no pager can be started.
+func runPager(ios *IOStreams) func(string) error {
+	return func(text string) error {
+		pager := os.Getenv("PAGER")
+		if pager == "" {
+			pager = "less -R"
+		}
+		fields := strings.Fields(pager)
+		if len(fields) == 0 || fields[0] == "cat" {
+			_, err := io.WriteString(ios.Out, text)
+			return err
+		}
+		if _, err := exec.LookPath(fields[0]); err != nil {
+			_, err := io.WriteString(ios.Out, text)
+			return err
+		}
+		cmd := exec.Command(fields[0], fields[1:]...)
+		cmd.Stdin = strings.NewReader(text)
+		cmd.Stdout, cmd.Stderr = ios.Out, ios.ErrOut
+		cmd.Env = append(os.Environ(), "LESS=FRX")
+		return cmd.Run()
+	}
+}

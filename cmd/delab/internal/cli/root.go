@@ -1,0 +1,101 @@
+// Package cli implements the delab commands. Each command lives in its own
+// file with an options struct, a constructor that parses flags into it and
+// a run function that does the work on injected streams.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, documented in the README.
+const (
+	ExitOK          = 0
+	ExitChecksFail  = 1   // a check failed, or not every lab passed
+	ExitError       = 2   // bad usage, unknown id, broken content, checker error
+	ExitInterrupted = 130 // Ctrl-C
+)
+
+// exitCodeError carries an exit code; with a nil err nothing more is printed.
+type exitCodeError struct {
+	code int
+	err  error
+}
+
+func (e *exitCodeError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+// errChecksFailed ends a command that already printed its failing report.
+var errChecksFailed = &exitCodeError{code: ExitChecksFail}
+
+// errInterrupted ends a command that was stopped by Ctrl-C.
+var errInterrupted = &exitCodeError{code: ExitInterrupted}
+
+// NewRootCmd builds the command tree. Every command is listed here.
+func NewRootCmd(f *Factory) *cobra.Command {
+	var repo string
+	root := &cobra.Command{
+		Use:   "delab",
+		Short: "Learn data engineering by doing it, in your terminal",
+		Long: `delab is a terminal sandbox for learning data engineering: read a lesson,
+write Go in a lab, and let the checker grade your code against real systems.
+
+Run delab with no command for your dashboard and the next step to take.`,
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return dashboardRun(&DashboardOptions{IO: f.IO, Factory: f})
+		},
+	}
+	root.PersistentFlags().StringVar(&repo, "repo", "", "your delab checkout (default: the folder holding labs/ at or above the working directory, or $DELAB_REPO)")
+	repoFlag := func() string { return repo }
+	root.AddCommand(
+		NewCmdList(f, nil),
+		NewCmdRead(f, nil),
+		NewCmdCheck(f, repoFlag, nil),
+		NewCmdWatch(f, repoFlag, nil),
+		NewCmdHint(f, nil),
+		NewCmdReset(f, repoFlag, nil),
+		NewCmdGrade(f, repoFlag, nil),
+	)
+	root.CompletionOptions.HiddenDefaultCmd = true
+	return root
+}
+
+// Main runs delab with args and returns the process exit code. Errors go
+// to stderr; output goes to stdout.
+func Main(ctx context.Context, io *IOStreams, args []string) int {
+	return run(ctx, NewFactory(io), args)
+}
+
+func run(ctx context.Context, f *Factory, args []string) int {
+	root := NewRootCmd(f)
+	root.SetArgs(args)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ec *exitCodeError
+	if errors.As(err, &ec) {
+		if ec.err != nil {
+			fmt.Fprintln(f.IO.ErrOut, "error: "+ec.err.Error())
+		}
+		return ec.code
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(f.IO.ErrOut, "interrupted")
+		return ExitInterrupted
+	}
+	fmt.Fprintln(f.IO.ErrOut, "error: "+err.Error())
+	return ExitError
+}
