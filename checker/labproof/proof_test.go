@@ -35,6 +35,15 @@ func loadCatalog(t *testing.T) *catalog.Catalog {
 	return c
 }
 
+func loadCatalogB(b *testing.B) *catalog.Catalog {
+	b.Helper()
+	c, err := catalog.Load(lessons.FS, labs.FS)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
 func TestEveryLabHasAGraderAndEveryGraderALab(t *testing.T) {
 	c := loadCatalog(t)
 	for _, l := range c.Labs() {

@@ -151,6 +151,5 @@ func checkSummary(c *catalog.Catalog, lab *catalog.Lab, res *report.Lab) string 
 		passed, len(res.Checks), res.Points, res.MaxPoints, short(lab), short(lab))
 }
 
-
 // newSeed picks a fresh non-zero seed.
 func newSeed() uint64 { return rand.Uint64()>>1 + 1 }

@@ -1,0 +1,40 @@
+# delab developer tasks. `make test` is what CI runs (see .ci/run).
+GO ?= go
+
+.PHONY: all build test vet golden generate starters bench clean
+
+all: build test
+
+## build: the delab binary in bin/
+build:
+	$(GO) build -o bin/delab ./cmd/delab
+
+## test: vet, then every test (lab proofs, isolation, CLI, reports)
+test: vet
+	$(GO) test ./...
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt needed on the files above" && exit 1)
+
+## golden: rewrite grader transcripts after an intended change (review the diff!)
+golden:
+	$(GO) test ./checker/labproof -run TestLabsProveTheirGraders -update
+
+## generate: refresh the grader registry after adding a lab under checker/labs
+generate:
+	$(GO) generate ./checker/graders
+
+## starters: snapshot each lab's starter code (labs/...) into checker/labs/.../starter.txtar
+starters:
+	@for d in checker/labs/*/*/; do \
+	  id=$${d#checker/labs/}; id=$${id%/}; out=$$d/starter.txtar; : > $$out; \
+	  for f in labs/$$id/*.go; do printf -- '-- %s --\n' "$$(basename $$f)" >> $$out; cat $$f >> $$out; done; \
+	  echo "wrote $$out"; done
+
+## bench: time `delab check` on the first lab, warm and with an empty build cache
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./checker/labproof/
+
+clean:
+	rm -rf bin
