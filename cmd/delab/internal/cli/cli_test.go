@@ -45,7 +45,9 @@ func newEnv(t *testing.T, metricsGo string) *env {
 	copyFile(t, metricsGo, filepath.Join(repo, labDir, "metrics.go"))
 	ios, out, errOut := TestIO()
 	f := NewFactory(ios)
-	f.Progress = func() (*progress.Store, error) { return &progress.Store{Path: filepath.Join(home, "progress.json")}, nil }
+	f.Progress = func() (*progress.Store, error) {
+		return &progress.Store{Path: filepath.Join(home, "progress.json")}, nil
+	}
 	f.StateDir = func() (string, error) { return home, nil }
 	f.Getwd = func() (string, error) { return filepath.Join(repo, labDir), nil }
 	f.Now = func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) }
