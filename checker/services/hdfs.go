@@ -1,0 +1,144 @@
+package services
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/colinmarc/hdfs/v2"
+	"github.com/testcontainers/testcontainers-go"
+	"github.com/testcontainers/testcontainers-go/wait"
+)
+
+//go:embed hdfs-start.sh
+var hdfsStartScript string
+
+// HDFSNameNodeURI is the file system URI for containers on the stack's network.
+const HDFSNameNodeURI = "hdfs://hdfs:8020"
+
+// HDFSContainer is a running NameNode with one or more DataNodes.
+type HDFSContainer struct {
+	*testcontainers.DockerContainer
+	// NameNode is the NameNode RPC address reachable from the host.
+	NameNode string
+	// WebUI is the NameNode web UI, reachable from the host.
+	WebUI string
+	// DataNodes maps each DataNode's transfer port inside the container to
+	// its address on the host: the NameNode hands out container addresses,
+	// which the host cannot always reach.
+	DataNodes map[int]string
+	// Image is the image it runs.
+	Image string
+}
+
+// dataNodePort is the transfer port of DataNode i (0-based); its IPC and
+// HTTP ports follow the same stride of ten (see hdfs-start.sh).
+func dataNodePort(i int) int { return 9866 + 10*i }
+
+// HDFS starts a NameNode and WithDataNodes DataNodes (default one) in one
+// container under the alias "hdfs", with permissions off, safe mode
+// extension off and the web UI exposed. Its container is returned even on
+// error, so the caller can clean it up.
+func HDFS(ctx context.Context, opts ...Option) (*HDFSContainer, error) {
+	Prepare()
+	cfg := newConfig(ImagesFromEnv().HDFS, "256m", 120*time.Second, opts)
+	if cfg.dataNodes < 1 || cfg.dataNodes > 3 {
+		return nil, fmt.Errorf("start hdfs: %d DataNodes asked for; 1 to 3 are supported", cfg.dataNodes)
+	}
+	env := map[string]string{
+		"CORE-SITE.XML_fs.defaultFS":                                         HDFSNameNodeURI,
+		"HDFS-SITE.XML_dfs.namenode.rpc-bind-host":                           "0.0.0.0",
+		"HDFS-SITE.XML_dfs.namenode.servicerpc-bind-host":                    "0.0.0.0",
+		"HDFS-SITE.XML_dfs.namenode.http-bind-host":                          "0.0.0.0",
+		"HDFS-SITE.XML_dfs.namenode.http-address":                            "0.0.0.0:9870",
+		"HDFS-SITE.XML_dfs.namenode.name.dir":                                "file:///tmp/hdfs/name",
+		"HDFS-SITE.XML_dfs.permissions.enabled":                              "false",
+		"HDFS-SITE.XML_dfs.namenode.safemode.extension":                      "0",
+		"HDFS-SITE.XML_dfs.namenode.datanode.registration.ip-hostname-check": "false",
+		"HDFS-SITE.XML_dfs.replication":                                      "1",
+		// Spark's Thrift Server runs each session's queries as that session's
+		// user through its own login (HADOOP_USER_NAME=delab): a proxy user.
+		"CORE-SITE.XML_hadoop.proxyuser.delab.hosts":  "*",
+		"CORE-SITE.XML_hadoop.proxyuser.delab.groups": "*",
+		"HDFS_NAMENODE_OPTS":                          "-Xmx" + cfg.heap,
+		"HDFS_DATANODE_OPTS":                          "-Xmx128m",
+	}
+	ports := []string{"8020/tcp", "9870/tcp"}
+	for i := 0; i < cfg.dataNodes; i++ {
+		ports = append(ports, strconv.Itoa(dataNodePort(i))+"/tcp")
+	}
+	customizers := append(cfg.common("hdfs"),
+		testcontainers.WithEnv(env),
+		testcontainers.WithExposedPorts(ports...),
+		testcontainers.WithFiles(testcontainers.ContainerFile{Reader: strings.NewReader(hdfsStartScript), ContainerFilePath: "/tmp/delab-hdfs-start.sh", FileMode: 0o755}),
+		// The official starter word-splits its arguments: none may contain spaces.
+		testcontainers.WithCmd("bash", "/tmp/delab-hdfs-start.sh", strconv.Itoa(cfg.dataNodes)),
+		testcontainers.WithWaitStrategy(wait.ForLog("Successfully sent block report").WithOccurrence(cfg.dataNodes).WithStartupTimeout(cfg.startup)),
+	)
+	c, err := testcontainers.Run(ctx, cfg.image, customizers...)
+	out := &HDFSContainer{DockerContainer: c, Image: cfg.image, DataNodes: map[int]string{}}
+	if err != nil {
+		return out, startError(ctx, "hdfs ("+cfg.image+")", c, err)
+	}
+	if out.NameNode, err = mappedHostPort(ctx, c, "8020/tcp"); err != nil {
+		return out, fmt.Errorf("start hdfs: %w", err)
+	}
+	if out.WebUI, err = mappedHostPort(ctx, c, "9870/tcp"); err != nil {
+		return out, fmt.Errorf("start hdfs: %w", err)
+	}
+	out.WebUI = "http://" + out.WebUI
+	for i := 0; i < cfg.dataNodes; i++ {
+		addr, err := mappedHostPort(ctx, c, strconv.Itoa(dataNodePort(i))+"/tcp")
+		if err != nil {
+			return out, fmt.Errorf("start hdfs: %w", err)
+		}
+		out.DataNodes[dataNodePort(i)] = addr
+	}
+	return out, nil
+}
+
+// HDFSClientOptions returns client options for a host-side client of a
+// NameNode at nameNode whose DataNodes are reached through dataNodes
+// (container transfer port → host address).
+func HDFSClientOptions(nameNode string, dataNodes map[int]string) hdfs.ClientOptions {
+	dialer := &net.Dialer{Timeout: 10 * time.Second}
+	return hdfs.ClientOptions{
+		Addresses: []string{nameNode},
+		User:      "delab",
+		DatanodeDialFunc: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			_, portStr, err := net.SplitHostPort(addr)
+			if err != nil {
+				return nil, err
+			}
+			port, _ := strconv.Atoi(portStr)
+			if host, ok := dataNodes[port]; ok {
+				return dialer.DialContext(ctx, network, host)
+			}
+			return nil, fmt.Errorf("the NameNode sent DataNode address %s, which delab has no route to", addr)
+		},
+	}
+}
+
+// Client returns a host-side HDFS client.
+func (h *HDFSContainer) Client() (*hdfs.Client, error) {
+	return hdfs.NewClient(HDFSClientOptions(h.NameNode, h.DataNodes))
+}
+
+// CloseFile closes an HDFS file being written, retrying with backoff while
+// the NameNode reports that the last block is still being replicated (the
+// client returns ErrReplicating; the Java client retries the same way).
+func CloseFile(w *hdfs.FileWriter) error {
+	delay := 50 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		err := w.Close()
+		if err == nil || !hdfs.IsErrReplicating(err) || attempt == 8 {
+			return err
+		}
+		time.Sleep(delay)
+		delay *= 2
+	}
+}

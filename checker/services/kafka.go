@@ -1,0 +1,96 @@
+package services
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/testcontainers/testcontainers-go"
+	"github.com/testcontainers/testcontainers-go/wait"
+)
+
+const (
+	kafkaClusterID   = "5L6g3nShT-eMCtK--X86sw"
+	kafkaStartScript = "/tmp/delab-kafka-start.sh"
+	// KafkaInternalBroker is the broker address for containers on the stack's network.
+	KafkaInternalBroker = "kafka:19092"
+)
+
+// KafkaContainer is a running single-node KRaft broker.
+type KafkaContainer struct {
+	*testcontainers.DockerContainer
+	// Brokers are bootstrap addresses reachable from the host.
+	Brokers []string
+	// Image is the image it runs.
+	Image string
+}
+
+// Kafka starts a single-node KRaft broker (combined broker and controller)
+// with topic auto-creation off. Host clients use Brokers; containers on the
+// same network use KafkaInternalBroker. Its container is returned even on
+// error, so the caller can clean it up.
+//
+// The advertised listener must name the host's mapped port, which is only
+// known once the container runs: the container waits for a start script,
+// which a post-start hook writes with the right address (the pattern of
+// testcontainers' own Kafka module).
+func Kafka(ctx context.Context, opts ...Option) (*KafkaContainer, error) {
+	Prepare()
+	cfg := newConfig(ImagesFromEnv().Kafka, "512m", 90*time.Second, opts)
+	env := map[string]string{
+		"CLUSTER_ID":                           kafkaClusterID,
+		"KAFKA_NODE_ID":                        "1",
+		"KAFKA_PROCESS_ROLES":                  "broker,controller",
+		"KAFKA_LISTENERS":                      "PLAINTEXT://0.0.0.0:9092,BROKER://0.0.0.0:19092,CONTROLLER://0.0.0.0:9093",
+		"KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": "PLAINTEXT:PLAINTEXT,BROKER:PLAINTEXT,CONTROLLER:PLAINTEXT",
+		"KAFKA_INTER_BROKER_LISTENER_NAME":     "BROKER",
+		"KAFKA_CONTROLLER_LISTENER_NAMES":      "CONTROLLER",
+		// A static voter set: a dynamic quorum without --standalone fails to format on 4.x.
+		"KAFKA_CONTROLLER_QUORUM_VOTERS":                         "1@localhost:9093",
+		"KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR":                 "1",
+		"KAFKA_OFFSETS_TOPIC_NUM_PARTITIONS":                     "3",
+		"KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR":         "1",
+		"KAFKA_TRANSACTION_STATE_LOG_MIN_ISR":                    "1",
+		"KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR": "1",
+		"KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR":            "1",
+		"KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS":                 "0",
+		"KAFKA_AUTO_CREATE_TOPICS_ENABLE":                        "false",
+		"KAFKA_LOG_DIRS":                                         "/tmp/kraft-combined-logs",
+		"KAFKA_HEAP_OPTS":                                        "-Xmx" + cfg.heap + " -Xms" + cfg.heap,
+	}
+	customizers := append(cfg.common("kafka"),
+		testcontainers.WithEnv(env),
+		testcontainers.WithExposedPorts("9092/tcp"),
+		testcontainers.WithEntrypoint("sh"),
+		testcontainers.WithCmd("-c", "while [ ! -f "+kafkaStartScript+" ]; do sleep 0.1; done; exec bash "+kafkaStartScript),
+		testcontainers.WithAdditionalLifecycleHooks(testcontainers.ContainerLifecycleHooks{
+			PostStarts: []testcontainers.ContainerHook{writeKafkaStartScript},
+		}),
+		testcontainers.WithWaitStrategy(wait.ForLog("Kafka Server started").WithStartupTimeout(cfg.startup)),
+	)
+	c, err := testcontainers.Run(ctx, cfg.image, customizers...)
+	out := &KafkaContainer{DockerContainer: c, Image: cfg.image}
+	if err != nil {
+		return out, startError(ctx, "kafka ("+cfg.image+")", c, err)
+	}
+	addr, err := mappedHostPort(ctx, c, "9092/tcp")
+	if err != nil {
+		return out, fmt.Errorf("start kafka: %w", err)
+	}
+	out.Brokers = []string{addr}
+	return out, nil
+}
+
+// writeKafkaStartScript gives the waiting container its advertised
+// listeners; a reused (warm) container already has its script and keeps it.
+func writeKafkaStartScript(ctx context.Context, c testcontainers.Container) error {
+	if code, _, err := c.Exec(ctx, []string{"test", "-f", kafkaStartScript}); err == nil && code == 0 {
+		return nil
+	}
+	addr, err := mappedHostPort(ctx, c, "9092/tcp")
+	if err != nil {
+		return err
+	}
+	script := fmt.Sprintf("export KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://%s,BROKER://%s\nexec /etc/kafka/docker/run\n", addr, KafkaInternalBroker)
+	return c.CopyToContainer(ctx, []byte(script), kafkaStartScript, 0o755)
+}

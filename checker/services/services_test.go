@@ -1,0 +1,168 @@
+package services
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/testcontainers/testcontainers-go"
+	"github.com/testcontainers/testcontainers-go/network"
+
+	"github.com/delab-dev/delab/checker/catalog"
+)
+
+// RequireDocker skips a test when no Docker engine answers, except in CI
+// (CI=true), where a skipped service test would make a green run prove
+// nothing: there it fails.
+func requireDocker(t *testing.T) {
+	t.Helper()
+	if err := CheckDocker(context.Background()); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("service tests must run in CI: %v", err)
+		}
+		t.Skipf("skipping service test: %v", err)
+	}
+}
+
+func TestKafkaProduceAndConsume(t *testing.T) {
+	requireDocker(t)
+	ctx := context.Background()
+	k, err := Kafka(ctx)
+	testcontainers.CleanupContainer(t, k.DockerContainer)
+	require.NoError(t, err)
+
+	cfg := sarama.NewConfig()
+	cfg.Version = sarama.V3_9_0_0
+	cfg.Producer.Return.Successes = true
+	admin, err := sarama.NewClusterAdmin(k.Brokers, cfg)
+	require.NoError(t, err)
+	defer admin.Close()
+	require.NoError(t, admin.CreateTopic("smoke", &sarama.TopicDetail{NumPartitions: 2, ReplicationFactor: 1}, false))
+
+	prod, err := sarama.NewSyncProducer(k.Brokers, cfg)
+	require.NoError(t, err)
+	_, _, err = prod.SendMessage(&sarama.ProducerMessage{Topic: "smoke", Key: sarama.StringEncoder("k"), Value: sarama.StringEncoder("hello")})
+	require.NoError(t, err)
+	topics, err := admin.ListTopics()
+	require.NoError(t, err)
+	_, _, err = prod.SendMessage(&sarama.ProducerMessage{Topic: "nope", Value: sarama.StringEncoder("x")})
+	assert.Error(t, err, "topic auto-creation is off")
+	assert.NotContains(t, topics, "nope")
+	require.NoError(t, prod.Close())
+
+	cons, err := sarama.NewConsumer(k.Brokers, cfg)
+	require.NoError(t, err)
+	defer cons.Close()
+	found := false
+	for p := int32(0); p < 2 && !found; p++ {
+		pc, err := cons.ConsumePartition("smoke", p, sarama.OffsetOldest)
+		require.NoError(t, err)
+		select {
+		case m := <-pc.Messages():
+			found = string(m.Value) == "hello"
+		case <-time.After(2 * time.Second):
+		}
+		pc.Close()
+	}
+	assert.True(t, found, "the produced record is read back")
+}
+
+func TestHDFSWriteAndReadFromTheHost(t *testing.T) {
+	requireDocker(t)
+	ctx := context.Background()
+	nw, err := network.New(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = nw.Remove(context.Background()) })
+	h, err := HDFS(ctx, WithNetwork(nw), WithDataNodes(3))
+	testcontainers.CleanupContainer(t, h.DockerContainer)
+	require.NoError(t, err)
+	require.Len(t, h.DataNodes, 3)
+
+	c, err := h.Client()
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.MkdirAll("/smoke", 0o755))
+	w, err := c.CreateFile("/smoke/hello.txt", 3, 1<<20, 0o644)
+	require.NoError(t, err)
+	payload := strings.Repeat("delab\n", 400_000) // 2.4 MB: three 1 MiB blocks
+	_, err = io.WriteString(w, payload)
+	require.NoError(t, err)
+	require.NoError(t, CloseFile(w))
+
+	r, err := c.Open("/smoke/hello.txt")
+	require.NoError(t, err)
+	got, err := io.ReadAll(r)
+	require.NoError(t, err)
+	assert.Equal(t, payload, string(got))
+	info, err := c.Stat("/smoke/hello.txt")
+	require.NoError(t, err)
+	assert.Equal(t, int64(len(payload)), info.Size())
+}
+
+func TestSparkReadsAFileWrittenToHDFSFromTheHost(t *testing.T) {
+	requireDocker(t)
+	ctx := context.Background()
+	st, err := Start(ctx, []catalog.Service{catalog.HDFS, catalog.Spark}, StackOptions{})
+	t.Cleanup(func() { assert.NoError(t, st.Terminate(context.Background())) })
+	require.NoError(t, err)
+	h, s := st.HDFS, st.Spark
+	t.Logf("started hdfs in %s, spark in %s", st.StartDurations[catalog.HDFS], st.StartDurations[catalog.Spark])
+
+	c, err := h.Client()
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.MkdirAll("/smoke", 0o755))
+	w, err := c.Create("/smoke/readings.csv")
+	require.NoError(t, err)
+	for i := 0; i < 100; i++ {
+		fmt.Fprintf(w, "dev-%d,%d\n", i%7, i)
+	}
+	require.NoError(t, CloseFile(w))
+
+	conn, err := ConnectSpark(ctx, s.Thrift)
+	require.NoError(t, err)
+	defer conn.Close()
+	cur := conn.Cursor()
+	defer cur.Close()
+	cur.Exec(ctx, "CREATE TEMPORARY VIEW readings USING csv OPTIONS (path '"+HDFSNameNodeURI+"/smoke/readings.csv')")
+	require.NoError(t, cur.Error())
+	cur.Exec(ctx, "SELECT count(*), sum(CAST(_c1 AS INT)) FROM readings")
+	require.NoError(t, cur.Error())
+	var n, sum int64
+	cur.FetchOne(ctx, &n, &sum)
+	require.NoError(t, cur.Error())
+	assert.Equal(t, int64(100), n)
+	assert.Equal(t, int64(4950), sum)
+}
+
+func TestSweepRemovesWhatADeadProcessLeft(t *testing.T) {
+	requireDocker(t)
+	ctx := context.Background()
+	dead := newConfig("", "", 0, nil).labels
+	dead[LabelPID] = "2147483646" // no such process
+	live := map[string]string{LabelOwner: "delab", LabelPID: strconv.Itoa(os.Getpid()), LabelWarm: "false"}
+	run := func(labels map[string]string) *testcontainers.DockerContainer {
+		c, err := testcontainers.Run(ctx, ImagesFromEnv().Kafka, testcontainers.WithEntrypoint("sleep", "300"), testcontainers.WithLabels(labels))
+		testcontainers.CleanupContainer(t, c)
+		require.NoError(t, err)
+		return c
+	}
+	orphan, mine := run(dead), run(live)
+
+	removed, err := Sweep(ctx, false)
+	require.NoError(t, err)
+	assert.NotEmpty(t, removed)
+	_, err = orphan.State(ctx)
+	assert.Error(t, err, "the orphan is gone")
+	st, err := mine.State(ctx)
+	require.NoError(t, err, "a live process's container is kept")
+	assert.True(t, st.Running)
+}

@@ -1,0 +1,89 @@
+package services
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/beltran/gohive"
+	"github.com/testcontainers/testcontainers-go"
+	"github.com/testcontainers/testcontainers-go/wait"
+)
+
+// SparkContainer is a running Spark Thrift Server (HiveServer2 protocol)
+// with Spark in local mode.
+type SparkContainer struct {
+	*testcontainers.DockerContainer
+	// Thrift is the HiveServer2 address reachable from the host.
+	Thrift string
+	// UI is the Spark UI (and REST API under /api/v1), reachable from the host.
+	UI string
+	// Image is the image it runs.
+	Image string
+}
+
+// Spark starts the Spark Thrift Server under the alias "spark", in local
+// mode with two cores, the UI and its REST API on 4040. On the stack's
+// network it reads and writes hdfs://hdfs:8020/ paths. Its container is
+// returned even on error, so the caller can clean it up.
+func Spark(ctx context.Context, opts ...Option) (*SparkContainer, error) {
+	Prepare()
+	cfg := newConfig(ImagesFromEnv().Spark, "1g", 180*time.Second, opts)
+	cmd := []string{
+		"/opt/spark/bin/spark-submit",
+		"--class", "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2",
+		"--name", "delab-thrift-server",
+		"--master", "local[2]",
+		"--driver-memory", cfg.heap,
+		"--conf", "spark.ui.enabled=true",
+		"--conf", "spark.ui.port=4040",
+		"--conf", "spark.sql.shuffle.partitions=4",
+		"--conf", "spark.sql.warehouse.dir=/opt/spark/work-dir/warehouse",
+		"--conf", "spark.driver.extraJavaOptions=-Dderby.system.home=/opt/spark/work-dir",
+		"--hiveconf", "hive.server2.thrift.port=10000",
+		"--hiveconf", "hive.server2.thrift.bind.host=0.0.0.0",
+		"spark-internal",
+	}
+	customizers := append(cfg.common("spark"),
+		testcontainers.WithEnv(map[string]string{"HADOOP_USER_NAME": "delab", "SPARK_NO_DAEMONIZE": "true"}),
+		testcontainers.WithExposedPorts("10000/tcp", "4040/tcp"),
+		testcontainers.WithCmd(cmd...),
+		testcontainers.WithWaitStrategy(wait.ForLog("HiveThriftServer2 started").WithStartupTimeout(cfg.startup)),
+	)
+	c, err := testcontainers.Run(ctx, cfg.image, customizers...)
+	out := &SparkContainer{DockerContainer: c, Image: cfg.image}
+	if err != nil {
+		return out, startError(ctx, "spark ("+cfg.image+")", c, err)
+	}
+	if out.Thrift, err = mappedHostPort(ctx, c, "10000/tcp"); err != nil {
+		return out, fmt.Errorf("start spark: %w", err)
+	}
+	ui, err := mappedHostPort(ctx, c, "4040/tcp")
+	if err != nil {
+		return out, fmt.Errorf("start spark: %w", err)
+	}
+	out.UI = "http://" + ui
+	return out, nil
+}
+
+// ConnectSpark opens a HiveServer2 session to a Thrift Server at addr.
+func ConnectSpark(ctx context.Context, addr string) (*gohive.Connection, error) {
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return nil, err
+	}
+	conf := gohive.NewConnectConfiguration()
+	conf.Username = "delab"
+	conf.Password = "delab"
+	conn, err := gohive.Connect(host, port, "NONE", conf)
+	if err != nil {
+		return nil, fmt.Errorf("connect to spark thrift server at %s: %w", addr, err)
+	}
+	return conn, nil
+}

@@ -1,0 +1,278 @@
+package services
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+	"github.com/testcontainers/testcontainers-go/network"
+
+	"github.com/delab-dev/delab/checker/catalog"
+)
+
+// Stack is the set of services one grading run (or `delab up`) uses, on
+// one Docker network so that they reach each other by alias.
+type Stack struct {
+	// Network is the Docker network's name.
+	Network string
+	Kafka   *KafkaContainer
+	HDFS    *HDFSContainer
+	Spark   *SparkContainer
+	// Warm stacks were started by `delab up` and outlive this process.
+	Warm bool
+	// StartDurations records how long each service took to become ready.
+	StartDurations map[catalog.Service]time.Duration
+
+	ownNetwork *testcontainers.DockerNetwork
+}
+
+// StackOptions configure Start.
+type StackOptions struct {
+	// Images to run; ImagesFromEnv() when zero.
+	Images Images
+	// Warm names the containers and network for reuse and keeps them running.
+	Warm bool
+	// DataNodes is the number of HDFS DataNodes (default 1).
+	DataNodes int
+}
+
+// WarmNetwork is the network warm services share.
+const WarmNetwork = "delab-warm"
+
+// WarmName is the container name of a warm service: it carries a hash of
+// the image, because reuse by name does not notice a changed definition.
+func WarmName(s catalog.Service, image string) string {
+	sum := sha256.Sum256([]byte(string(s) + "|" + image + "|v1"))
+	return "delab-warm-" + string(s) + "-" + hex.EncodeToString(sum[:])[:10]
+}
+
+// Start starts the services named in want, in parallel, on a fresh network
+// (or, with Warm, on the warm network, reusing running warm containers).
+// The stack is returned even on error so that Terminate can clean up.
+func Start(ctx context.Context, want []catalog.Service, o StackOptions) (*Stack, error) {
+	Prepare()
+	if o.Images == (Images{}) {
+		o.Images = ImagesFromEnv()
+	}
+	if o.DataNodes == 0 {
+		o.DataNodes = 1
+	}
+	st := &Stack{Warm: o.Warm, StartDurations: map[catalog.Service]time.Duration{}}
+	if o.Warm {
+		if err := ensureNetwork(ctx, WarmNetwork); err != nil {
+			return st, fmt.Errorf("create network %s: %w", WarmNetwork, err)
+		}
+		st.Network = WarmNetwork
+	} else {
+		nw, err := network.New(ctx, network.WithLabels(map[string]string{LabelOwner: "delab", LabelPID: strconv.Itoa(os.Getpid()), LabelWarm: "false"}))
+		if err != nil {
+			return st, fmt.Errorf("create network: %w", err)
+		}
+		st.ownNetwork, st.Network = nw, nw.Name
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for _, s := range dedupe(want) {
+		opts := []Option{WithNetworkName(st.Network), WithImage(o.Images.Of(s))}
+		if o.Warm {
+			opts = append(opts, WithReuseName(WarmName(s, o.Images.Of(s))), WithLabels(map[string]string{LabelWarm: "true"}))
+		}
+		wg.Add(1)
+		go func(s catalog.Service, opts []Option) {
+			defer wg.Done()
+			t0 := time.Now()
+			var err error
+			switch s {
+			case catalog.Kafka:
+				var k *KafkaContainer
+				k, err = Kafka(ctx, opts...)
+				mu.Lock()
+				st.Kafka = k
+				mu.Unlock()
+			case catalog.HDFS:
+				var h *HDFSContainer
+				h, err = HDFS(ctx, append(opts, WithDataNodes(o.DataNodes))...)
+				mu.Lock()
+				st.HDFS = h
+				mu.Unlock()
+			case catalog.Spark:
+				var sp *SparkContainer
+				sp, err = Spark(ctx, opts...)
+				mu.Lock()
+				st.Spark = sp
+				mu.Unlock()
+			default:
+				err = fmt.Errorf("unknown service %q", s)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			st.StartDurations[s] = time.Since(t0)
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}(s, opts)
+	}
+	wg.Wait()
+	return st, errors.Join(errs...)
+}
+
+func dedupe(in []catalog.Service) []catalog.Service {
+	seen := map[catalog.Service]bool{}
+	var out []catalog.Service
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// containers lists the stack's running parts by service.
+func (s *Stack) containers() map[catalog.Service]*testcontainers.DockerContainer {
+	out := map[catalog.Service]*testcontainers.DockerContainer{}
+	if s.Kafka != nil && s.Kafka.DockerContainer != nil {
+		out[catalog.Kafka] = s.Kafka.DockerContainer
+	}
+	if s.HDFS != nil && s.HDFS.DockerContainer != nil {
+		out[catalog.HDFS] = s.HDFS.DockerContainer
+	}
+	if s.Spark != nil && s.Spark.DockerContainer != nil {
+		out[catalog.Spark] = s.Spark.DockerContainer
+	}
+	return out
+}
+
+// Terminate removes the stack's containers and network, forcefully: they
+// hold nothing worth a graceful stop. Warm stacks are left running.
+func (s *Stack) Terminate(ctx context.Context) error {
+	if s == nil || s.Warm {
+		return nil
+	}
+	return s.remove(ctx)
+}
+
+// Down removes the stack even when it is warm.
+func (s *Stack) Down(ctx context.Context) error { return s.remove(ctx) }
+
+func (s *Stack) remove(ctx context.Context) error {
+	ctx = context.WithoutCancel(ctx) // cleanup must finish even after Ctrl-C
+	var errs []error
+	for name, c := range s.containers() {
+		if err := testcontainers.TerminateContainer(c, testcontainers.StopContext(ctx), testcontainers.StopTimeout(0)); err != nil {
+			errs = append(errs, fmt.Errorf("remove %s: %w", name, err))
+		}
+	}
+	if s.ownNetwork != nil {
+		if err := s.ownNetwork.Remove(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("remove network: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ServiceDiedError says a service stopped while it was in use.
+type ServiceDiedError struct {
+	Service catalog.Service
+	State   string
+	Logs    string
+}
+
+func (e *ServiceDiedError) Error() string {
+	return fmt.Sprintf("the %s service stopped while in use (state: %s); its last log lines:\n%s", e.Service, e.State, e.Logs)
+}
+
+// Health returns a *ServiceDiedError for the first service that is no
+// longer running, nil when all are.
+func (s *Stack) Health(ctx context.Context) error {
+	for name, c := range s.containers() {
+		st, err := c.State(ctx)
+		if err != nil {
+			return &ServiceDiedError{Service: name, State: "unknown: " + err.Error()}
+		}
+		if !st.Running {
+			return &ServiceDiedError{Service: name, State: string(st.Status), Logs: lastLogLines(ctx, c, 20)}
+		}
+	}
+	return nil
+}
+
+// Endpoints are the addresses of a stack's services as seen from the host.
+type Endpoints struct {
+	KafkaBrokers  []string
+	HDFSNameNode  string
+	HDFSDataNodes map[int]string
+	HDFSWebUI     string
+	SparkThrift   string
+	SparkUI       string
+}
+
+// Endpoints returns the host-side addresses of the running services.
+func (s *Stack) Endpoints() Endpoints {
+	var e Endpoints
+	if s.Kafka != nil {
+		e.KafkaBrokers = s.Kafka.Brokers
+	}
+	if s.HDFS != nil {
+		e.HDFSNameNode, e.HDFSDataNodes, e.HDFSWebUI = s.HDFS.NameNode, s.HDFS.DataNodes, s.HDFS.WebUI
+	}
+	if s.Spark != nil {
+		e.SparkThrift, e.SparkUI = s.Spark.Thrift, s.Spark.UI
+	}
+	return e
+}
+
+// Env renders the endpoints as the DELAB_* variables a learner's process
+// (through its harness) reads.
+func (e Endpoints) Env() []string {
+	var env []string
+	if len(e.KafkaBrokers) > 0 {
+		env = append(env, "DELAB_KAFKA_BROKERS="+strings.Join(e.KafkaBrokers, ","))
+	}
+	if e.HDFSNameNode != "" {
+		env = append(env, "DELAB_HDFS_NAMENODE="+e.HDFSNameNode)
+		var dn []string
+		for port, addr := range e.HDFSDataNodes {
+			dn = append(dn, fmt.Sprintf("%d=%s", port, addr))
+		}
+		sort.Strings(dn)
+		env = append(env, "DELAB_HDFS_DATANODES="+strings.Join(dn, ","))
+	}
+	if e.SparkThrift != "" {
+		env = append(env, "DELAB_SPARK_THRIFT="+e.SparkThrift)
+	}
+	return env
+}
+
+func ensureNetwork(ctx context.Context, name string) error {
+	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	list, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: make(client.Filters).Add("name", name)})
+	if err != nil {
+		return err
+	}
+	for _, n := range list.Items {
+		if n.Name == name {
+			return nil
+		}
+	}
+	_, err = cli.NetworkCreate(ctx, name, client.NetworkCreateOptions{Driver: "bridge", Labels: map[string]string{LabelOwner: "delab", LabelWarm: "true"}})
+	return err
+}
