@@ -3,7 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
-	_ "embed"
+	"embed"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,6 +17,11 @@ import (
 
 //go:embed kit.go.txt
 var kitSource string
+
+// kits are the per-service client helpers a harness may ask for.
+//
+//go:embed kit_kafka.go.txt kit_hdfs.go.txt kit_spark.go.txt
+var kits embed.FS
 
 var moduleLine = regexp.MustCompile(`(?m)^module\s+\S+\s*$`)
 
@@ -69,6 +74,15 @@ func (e *Engine) build(ctx context.Context, work string, src Source, g *grader.L
 	}
 	if err := os.WriteFile(filepath.Join(work, "delab_kit.go"), []byte(kitSource), 0o644); err != nil {
 		return "", nil, err
+	}
+	for _, k := range g.Kits {
+		src, err := kits.ReadFile("kit_" + k + ".go.txt")
+		if err != nil {
+			return "", nil, fmt.Errorf("lab %s asks for unknown kit %q", g.ID, k)
+		}
+		if err := os.WriteFile(filepath.Join(work, "delab_kit_"+k+".go"), src, 0o644); err != nil {
+			return "", nil, err
+		}
 	}
 
 	bin := filepath.Join(work, "lab.bin")

@@ -13,11 +13,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/delab-dev/delab/checker/catalog"
 	"github.com/delab-dev/delab/checker/grader"
 	"github.com/delab-dev/delab/checker/report"
+	"github.com/delab-dev/delab/checker/services"
 )
 
 // Engine grades labs. The zero value is usable.
@@ -35,6 +37,9 @@ type Engine struct {
 	// Seed makes generated inputs reproducible (golden tests); 0 picks a
 	// fresh seed per check so a learner cannot hard-code answers.
 	Seed uint64
+	// Services provides the real systems a lab needs; nil means no Docker:
+	// such labs are skipped with an explanation.
+	Services services.Provider
 }
 
 // Source is where the learner's code for one lab is.
@@ -100,13 +105,52 @@ func (e *Engine) Grade(ctx context.Context, lab *catalog.Lab, g *grader.Lab, src
 		return res
 	}
 
+	var session services.Session
+	if len(lab.Services) > 0 {
+		if e.Services == nil {
+			e.allChecks(res, lab, report.Skipped, "skipped: this lab needs Docker to run "+serviceList(lab.Services)+" (see `delab doctor`)")
+			return res
+		}
+		s, err := e.Services.Acquire(ctx, lab.Services)
+		switch {
+		case ctx.Err() != nil:
+			if s != nil {
+				_ = s.Release(ctx)
+			}
+			e.interrupted(res, lab, ctx)
+			return res
+		case errors.Is(err, services.ErrNoDocker):
+			e.allChecks(res, lab, report.Skipped, "skipped: this lab needs "+serviceList(lab.Services)+", and "+err.Error())
+			return res
+		case err != nil:
+			if s != nil {
+				_ = s.Release(ctx)
+			}
+			e.allChecks(res, lab, report.Error, "could not start "+serviceList(lab.Services)+" (not your fault): "+err.Error())
+			return res
+		}
+		session = s
+		defer session.Release(ctx)
+	}
+
 	runner := &processRunner{bin: bin, workDir: work, outputLimit: e.outputLimit(), pollEvery: e.pollEvery()}
 	for i, c := range lab.Checks {
 		if ctx.Err() != nil {
 			e.interruptedFrom(res, lab, ctx, i)
 			return res
 		}
-		res.Checks = append(res.Checks, e.runCheck(ctx, lab, c, g.Checks[c.ID], runner, work))
+		rc := e.runCheck(ctx, lab, c, g.Checks[c.ID], runner, work, session)
+		res.Checks = append(res.Checks, rc)
+		if session != nil && rc.Status != report.Passed {
+			// A failure while a service was down is the service's, not the learner's.
+			if herr := session.Health(ctx); herr != nil {
+				rc.Status, rc.Points, rc.Hint = report.Error, 0, ""
+				rc.Message = "service failure (not your fault): " + herr.Error()
+				e.interruptedFrom(res, lab, ctx, i+1)
+				res.Message = "a service stopped during grading: " + firstLine(herr.Error())
+				return res
+			}
+		}
 	}
 	if ctx.Err() != nil {
 		e.interrupted(res, lab, ctx)
@@ -114,7 +158,7 @@ func (e *Engine) Grade(ctx context.Context, lab *catalog.Lab, g *grader.Lab, src
 	return res
 }
 
-func (e *Engine) runCheck(ctx context.Context, lab *catalog.Lab, c *catalog.Check, fn grader.CheckFunc, r grader.Runner, work string) (out *report.Check) {
+func (e *Engine) runCheck(ctx context.Context, lab *catalog.Lab, c *catalog.Check, fn grader.CheckFunc, r grader.Runner, work string, session services.Session) (out *report.Check) {
 	start := time.Now()
 	out = &report.Check{ID: c.ID, Title: c.Title, MaxPoints: c.Points, Lesson: lab.Lesson, Section: c.Section}
 	dir, err := os.MkdirTemp(work, "check-"+c.ID+"-*")
@@ -122,7 +166,11 @@ func (e *Engine) runCheck(ctx context.Context, lab *catalog.Lab, c *catalog.Chec
 		out.Status, out.Message = report.Error, err.Error()
 		return out
 	}
-	h := grader.NewHarness(lab, c, r, dir, e.seedFor(c.ID))
+	var ep services.Endpoints
+	if session != nil {
+		ep = session.Endpoints()
+	}
+	h := grader.NewHarness(lab, c, r, dir, e.seedFor(c.ID), ep)
 	defer func() {
 		out.Duration = report.Sec(time.Since(start))
 		out.Log = append([]string{}, h.Log()...)
@@ -222,6 +270,19 @@ func (e *Engine) pollEvery() time.Duration {
 		return e.PollEvery
 	}
 	return 10 * time.Millisecond
+}
+
+func serviceList(s []catalog.Service) string {
+	var names []string
+	for _, x := range s {
+		names = append(names, map[catalog.Service]string{catalog.Kafka: "Kafka", catalog.HDFS: "HDFS", catalog.Spark: "Spark"}[x])
+	}
+	return strings.Join(names, " and ")
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 // SourceFor returns the Source of a lab inside a repository checkout.

@@ -30,11 +30,14 @@ type processRunner struct {
 }
 
 type harnessResult struct {
-	Nonce    string          `json:"nonce"`
-	Returned bool            `json:"returned"`
-	Error    string          `json:"error"`
-	Value    json.RawMessage `json:"value"`
-	PeakRSS  int64           `json:"peak_rss"`
+	Nonce string `json:"nonce"`
+	// HarnessError is set when the trusted harness itself failed (for
+	// example, it could not reach a service): not the learner's doing.
+	HarnessError string          `json:"harness_error"`
+	Returned     bool            `json:"returned"`
+	Error        string          `json:"error"`
+	Value        json.RawMessage `json:"value"`
+	PeakRSS      int64           `json:"peak_rss"`
 }
 
 // Run starts the binary in its own process group, feeds the nonce, watches
@@ -70,7 +73,7 @@ func (p *processRunner) Run(ctx context.Context, opts grader.RunOptions) (*grade
 	out := &cappedBuffer{limit: p.outputLimit}
 	cmd := exec.Command(p.bin, opts.Args...)
 	cmd.Dir = dir
-	cmd.Env = learnerEnv(dir)
+	cmd.Env = append(learnerEnv(dir), opts.Env...)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Stdin = opts.Stdin
 	cmd.ExtraFiles = []*os.File{ctlR, resW}
@@ -167,7 +170,7 @@ func (p *processRunner) Run(ctx context.Context, opts grader.RunOptions) (*grade
 	var hr harnessResult
 	valid := false
 	for _, line := range bytes.Split(raw, []byte("\n")) {
-		if json.Unmarshal(line, &hr) == nil && hr.Nonce == nonceHex && hr.Returned {
+		if json.Unmarshal(line, &hr) == nil && hr.Nonce == nonceHex && (hr.Returned || hr.HarnessError != "") {
 			valid = true
 			break
 		}
@@ -178,6 +181,8 @@ func (p *processRunner) Run(ctx context.Context, opts grader.RunOptions) (*grade
 		return res, fmt.Errorf("wait for learner process: %w", waitErr)
 	}
 	switch {
+	case valid && hr.HarnessError != "":
+		return res, fmt.Errorf("the harness could not set up the run: %s", hr.HarnessError)
 	case valid && exitCode == 0:
 		// The harness saw the learner's function return.
 	case exitCode == 2 && strings.Contains(res.Output, "fatal error: runtime: out of memory"):

@@ -6,6 +6,7 @@ package grader
 
 import (
 	"context"
+	cryptorand "crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/delab-dev/delab/checker/catalog"
+	"github.com/delab-dev/delab/checker/services"
 )
 
 // LearnerImport is the import path under which the learner's package is
@@ -33,6 +35,10 @@ type Lab struct {
 	Starter []byte
 	// Checks implements each check id listed in the lab's lab.yaml.
 	Checks map[string]CheckFunc
+	// Kits names the engine's client kits the harness uses ("kafka",
+	// "hdfs", "spark"): each adds a function that builds a ready client
+	// from the endpoints, so no learner fights container networking.
+	Kits []string
 }
 
 // CheckFunc grades one check. It returns nil when the check passes, a
@@ -74,6 +80,8 @@ type RunOptions struct {
 	// AllowError accepts a returned error as a normal outcome (for checks
 	// that expect the learner's code to reject bad input).
 	AllowError bool
+	// Env adds variables to the learner's process (service endpoints are added by the harness).
+	Env []string
 }
 
 // Result is what one run produced, as observed by the engine.
@@ -106,13 +114,23 @@ type Harness struct {
 	runner  Runner
 	tempDir string
 	seed    uint64
-	log     []string
-	output  []string
+	// Endpoints of the lab's services, zero for service-free labs.
+	Endpoints services.Endpoints
+	log       []string
+	output    []string
 }
 
 // NewHarness is used by the engine (and tests) to prepare a check's harness.
-func NewHarness(lab *catalog.Lab, check *catalog.Check, r Runner, tempDir string, seed uint64) *Harness {
-	return &Harness{Lab: lab, Check: check, runner: r, tempDir: tempDir, seed: seed}
+func NewHarness(lab *catalog.Lab, check *catalog.Check, r Runner, tempDir string, seed uint64, ep services.Endpoints) *Harness {
+	return &Harness{Lab: lab, Check: check, runner: r, tempDir: tempDir, seed: seed, Endpoints: ep}
+}
+
+// Unique returns prefix plus a random suffix ("-u" and eight hex digits),
+// for topic, path and table names that no other check or run shares.
+func (h *Harness) Unique(prefix string) string {
+	b := make([]byte, 4)
+	_, _ = cryptorand.Read(b)
+	return fmt.Sprintf("%s-u%x", prefix, b)
 }
 
 // Seed returns the seed a check uses to generate its inputs: fixed in
@@ -143,6 +161,7 @@ func (h *Harness) Run(ctx context.Context, opts RunOptions) (*Result, error) {
 	if opts.Memory <= 0 {
 		opts.Memory = int64(h.Check.Memory)
 	}
+	opts.Env = append(append([]string{}, opts.Env...), h.Endpoints.Env()...)
 	res, err := h.runner.Run(ctx, opts)
 	if res != nil && res.Output != "" {
 		h.output = append(h.output, res.Output)

@@ -4,9 +4,15 @@ package graders
 
 import (
 	"github.com/delab-dev/delab/checker/grader"
-	lab0 "github.com/delab-dev/delab/checker/labs/start/01-logs-to-metrics" // package logstometrics
+	lab0 "github.com/delab-dev/delab/checker/labs/hdfs/01-put-and-get"            // package putandget
+	lab1 "github.com/delab-dev/delab/checker/labs/kafka/01-first-produce-consume" // package firstproduceconsume
+	lab2 "github.com/delab-dev/delab/checker/labs/spark/01-first-sql"             // package firstsql
+	lab3 "github.com/delab-dev/delab/checker/labs/start/01-logs-to-metrics"       // package logstometrics
 )
 
 var registry = []*grader.Lab{
 	&lab0.Lab,
+	&lab1.Lab,
+	&lab2.Lab,
+	&lab3.Lab,
 }

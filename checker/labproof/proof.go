@@ -63,6 +63,8 @@ var normalisers = []struct {
 	{regexp.MustCompile(`\d+(\.\d+)? (MiB|KiB)`), "<size>"},
 	{regexp.MustCompile(`/tmp/[^\s"':]+`), "<tmp>"},
 	{regexp.MustCompile(`goroutine \d+`), "goroutine N"},
+	{regexp.MustCompile(`-u[0-9a-f]{8}\b`), "-u<id>"},
+	{regexp.MustCompile(`127\.0\.0\.1:\d+`), "127.0.0.1:<port>"},
 	{regexp.MustCompile(`\+0x[0-9a-f]+`), "+0xN"},
 }
 

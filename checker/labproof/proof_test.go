@@ -3,9 +3,11 @@ package labproof
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -17,11 +19,51 @@ import (
 	"github.com/delab-dev/delab/checker/grader"
 	"github.com/delab-dev/delab/checker/graders"
 	"github.com/delab-dev/delab/checker/report"
+	"github.com/delab-dev/delab/checker/services"
 	"github.com/delab-dev/delab/labs"
 	"github.com/delab-dev/delab/lessons"
 )
 
 var update = flag.Bool("update", false, "rewrite golden transcripts")
+
+// provider serves every service lab's scenarios from one stack, started
+// on first use and removed when the tests end.
+var (
+	providerOnce sync.Once
+	provider     *services.Docker
+	providerErr  error
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if provider != nil {
+		if err := provider.Close(context.Background()); err != nil {
+			fmt.Fprintln(os.Stderr, "remove services:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// serviceProvider returns the shared provider, skipping the test when no
+// Docker engine answers — except in CI (CI=true), where it fails, so that a
+// green run always means the service labs were proved.
+func serviceProvider(t *testing.T) services.Provider {
+	t.Helper()
+	providerOnce.Do(func() {
+		if providerErr = services.CheckDocker(context.Background()); providerErr == nil {
+			provider = &services.Docker{Keep: true, KeepAll: []catalog.Service{catalog.Kafka, catalog.HDFS, catalog.Spark}}
+		}
+	})
+	if providerErr != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("service labs must be proved in CI: %v", providerErr)
+		}
+		t.Skipf("skipping service lab: %v", providerErr)
+	}
+	return provider
+}
 
 const repoRoot = "../.."
 
@@ -90,11 +132,7 @@ func TestWorkingCopyMatchesStarter(t *testing.T) {
 // TestLabsProveTheirGraders is the rustlings `dev check` of delab.
 func TestLabsProveTheirGraders(t *testing.T) {
 	c := loadCatalog(t)
-	eng := &engine.Engine{Seed: goldenSeed}
 	for _, lab := range c.Labs() {
-		if len(lab.Services) > 0 {
-			continue // service labs are proved by the services tests
-		}
 		lab := lab
 		g := graders.ByID(lab.ID)
 		require.NotNil(t, g)
@@ -103,7 +141,15 @@ func TestLabsProveTheirGraders(t *testing.T) {
 		require.NoError(t, err)
 		require.GreaterOrEqual(t, len(proof.Wrong), 3, "%s: a lab needs at least three wrong solutions", lab.ID)
 
+		engineFor := func(t *testing.T) *engine.Engine {
+			e := &engine.Engine{Seed: goldenSeed}
+			if len(lab.Services) > 0 {
+				e.Services = serviceProvider(t)
+			}
+			return e
+		}
 		t.Run(lab.ID+"/starter", func(t *testing.T) {
+			eng := engineFor(t)
 			dir := t.TempDir()
 			require.NoError(t, grader.ExtractStarter(g.Starter, dir))
 			res := eng.Grade(context.Background(), lab, g, engine.Source{Dir: dir, ModuleDir: repoRoot, Display: lab.Dir})
@@ -112,6 +158,7 @@ func TestLabsProveTheirGraders(t *testing.T) {
 			checkGolden(t, graderDir, "starter", res)
 		})
 		t.Run(lab.ID+"/reference", func(t *testing.T) {
+			eng := engineFor(t)
 			res := eng.Grade(context.Background(), lab, g, engine.Source{Dir: filepath.Join(graderDir, "solution"), ModuleDir: repoRoot, Display: lab.Dir})
 			for _, ch := range res.Checks {
 				assert.Equal(t, report.Passed, ch.Status, "reference must pass %s: %s %s", ch.ID, ch.Message, strings.Join(ch.Log, "; "))
@@ -123,6 +170,7 @@ func TestLabsProveTheirGraders(t *testing.T) {
 			w := w
 			name := filepath.Base(w.Dir)
 			t.Run(lab.ID+"/wrong/"+name, func(t *testing.T) {
+				eng := engineFor(t)
 				check := lab.Check(w.Fails)
 				require.NotNil(t, check, "proof.yaml names unknown check %q", w.Fails)
 				res := eng.Grade(context.Background(), lab, g, engine.Source{Dir: filepath.Join(graderDir, w.Dir), ModuleDir: repoRoot, Display: lab.Dir})

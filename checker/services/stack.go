@@ -42,7 +42,7 @@ type StackOptions struct {
 	Images Images
 	// Warm names the containers and network for reuse and keeps them running.
 	Warm bool
-	// DataNodes is the number of HDFS DataNodes (default 1).
+	// DataNodes is the number of HDFS DataNodes (default 3).
 	DataNodes int
 }
 
@@ -65,7 +65,8 @@ func Start(ctx context.Context, want []catalog.Service, o StackOptions) (*Stack,
 		o.Images = ImagesFromEnv()
 	}
 	if o.DataNodes == 0 {
-		o.DataNodes = 1
+		// Three, so that replication and DataNode loss can be taught.
+		o.DataNodes = 3
 	}
 	st := &Stack{Warm: o.Warm, StartDurations: map[catalog.Service]time.Duration{}}
 	if o.Warm {
