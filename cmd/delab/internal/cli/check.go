@@ -97,6 +97,10 @@ func gradeLab(ctx context.Context, f *Factory, repo string, lab *catalog.Lab, se
 		return nil, fmt.Errorf("lab %s has no grader in this build of delab", lab.ID)
 	}
 	e := f.Engine()
+	if len(lab.Services) > 0 {
+		f.sweepLeftovers(ctx)
+		e.Services = f.Services()
+	}
 	if seed == 0 {
 		seed = newSeed()
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/delab-dev/delab/checker/grader"
 	"github.com/delab-dev/delab/checker/graders"
 	"github.com/delab-dev/delab/checker/progress"
+	"github.com/delab-dev/delab/checker/services"
 	"github.com/delab-dev/delab/labs"
 	"github.com/delab-dev/delab/lessons"
 )
@@ -33,11 +35,15 @@ type Factory struct {
 	StateDir func() (string, error)
 	// Now is the clock.
 	Now func() time.Time
+	// Images returns the service images to use (flags, then DELAB_*_IMAGE, then the pinned official ones).
+	Images func() services.Images
+	// Services returns the provider for labs that need Kafka, HDFS or Spark.
+	Services func() services.Provider
 }
 
 // NewFactory wires the real implementations.
 func NewFactory(io *IOStreams) *Factory {
-	return &Factory{
+	f := &Factory{
 		IO:      io,
 		Catalog: func() (*catalog.Catalog, error) { return catalog.Load(lessons.FS, labs.FS) },
 		Grader:  graders.ByID,
@@ -51,7 +57,30 @@ func NewFactory(io *IOStreams) *Factory {
 			p, err := progress.DefaultPath()
 			return filepath.Dir(p), err
 		},
-		Now: time.Now,
+		Now:    time.Now,
+		Images: services.ImagesFromEnv,
+	}
+	f.Services = func() services.Provider {
+		return &services.Docker{
+			Options:  services.StackOptions{Images: f.Images()},
+			Progress: func(msg string) { fmt.Fprintln(f.IO.ErrOut, "services: "+msg) },
+		}
+	}
+	return f
+}
+
+// sweepLeftovers removes containers that killed delab runs left behind,
+// saying what it removed. It is quiet when there is no Docker.
+func (f *Factory) sweepLeftovers(ctx context.Context) {
+	if services.CheckDocker(ctx) != nil {
+		return
+	}
+	removed, err := services.Sweep(ctx, false)
+	for _, r := range removed {
+		fmt.Fprintln(f.IO.ErrOut, "services: removed leftover "+r+" of an earlier run")
+	}
+	if err != nil {
+		fmt.Fprintln(f.IO.ErrOut, "warning: could not remove leftovers of an earlier run: "+err.Error())
 	}
 }
 

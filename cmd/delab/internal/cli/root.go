@@ -9,6 +9,9 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	tclog "github.com/testcontainers/testcontainers-go/log"
+
+	"github.com/delab-dev/delab/checker/services"
 )
 
 // Exit codes, documented in the README.
@@ -57,6 +60,24 @@ Run delab with no command for your dashboard and the next step to take.`,
 	}
 	root.PersistentFlags().StringVar(&repo, "repo", "", "your delab checkout (default: the folder holding labs/ at or above the working directory, or $DELAB_REPO)")
 	repoFlag := func() string { return repo }
+	var images services.Images
+	root.PersistentFlags().StringVar(&images.Kafka, "kafka-image", "", "Kafka image (default $DELAB_KAFKA_IMAGE or "+services.DefaultKafkaImage+")")
+	root.PersistentFlags().StringVar(&images.HDFS, "hdfs-image", "", "HDFS image (default $DELAB_HDFS_IMAGE or "+services.DefaultHDFSImage+")")
+	root.PersistentFlags().StringVar(&images.Spark, "spark-image", "", "Spark image (default $DELAB_SPARK_IMAGE or "+services.DefaultSparkImage+")")
+	envImages := f.Images
+	f.Images = func() services.Images {
+		i := envImages()
+		if images.Kafka != "" {
+			i.Kafka = images.Kafka
+		}
+		if images.HDFS != "" {
+			i.HDFS = images.HDFS
+		}
+		if images.Spark != "" {
+			i.Spark = images.Spark
+		}
+		return i
+	}
 	root.AddCommand(
 		NewCmdList(f, nil),
 		NewCmdRead(f, nil),
@@ -65,6 +86,10 @@ Run delab with no command for your dashboard and the next step to take.`,
 		NewCmdHint(f, nil),
 		NewCmdReset(f, repoFlag, nil),
 		NewCmdGrade(f, repoFlag, nil),
+		NewCmdUp(f, nil),
+		NewCmdDown(f, nil),
+		NewCmdStatus(f, nil),
+		NewCmdDoctor(f, nil),
 	)
 	root.CompletionOptions.HiddenDefaultCmd = true
 	return root
@@ -73,6 +98,9 @@ Run delab with no command for your dashboard and the next step to take.`,
 // Main runs delab with args and returns the process exit code. Errors go
 // to stderr; output goes to stdout.
 func Main(ctx context.Context, io *IOStreams, args []string) int {
+	// testcontainers reports every container it starts; delab says what
+	// matters itself.
+	tclog.SetDefault(tclog.NewNoopLogger())
 	return run(ctx, NewFactory(io), args)
 }
 
