@@ -1,7 +1,7 @@
 # delab developer tasks. `make test` is what CI runs (see .ci/run).
 GO ?= go
 
-.PHONY: all build test vet golden generate starters bench clean
+.PHONY: all build test vet golden generate starters bench images clean
 
 all: build test
 
@@ -11,7 +11,7 @@ build:
 
 ## test: vet, then every test (lab proofs, isolation, CLI, reports)
 test: vet
-	$(GO) test ./...
+	$(GO) test -timeout 30m ./...
 
 vet:
 	$(GO) vet ./...
@@ -19,7 +19,7 @@ vet:
 
 ## golden: rewrite grader transcripts after an intended change (review the diff!)
 golden:
-	$(GO) test ./checker/labproof -run TestLabsProveTheirGraders -update
+	$(GO) test -timeout 30m ./checker/labproof -run TestLabsProveTheirGraders -update
 
 ## generate: refresh the grader registry after adding a lab under checker/labs
 generate:
@@ -32,9 +32,15 @@ starters:
 	  for f in labs/$$id/*.go; do printf -- '-- %s --\n' "$$(basename $$f)" >> $$out; cat $$f >> $$out; done; \
 	  echo "wrote $$out"; done
 
-## bench: time `delab check` on the first lab, warm and with an empty build cache
+## bench: time `delab check` on the first lab (warm and empty build cache), then
+## service cold starts, warm checks of the smoke labs and memory (needs Docker)
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./checker/labproof/
+	$(GO) run ./checker/bench -repo .
+
+## images: build the offline stand-in images (root, Docker, Maven, pip); prints the DELAB_*_IMAGE exports
+images:
+	bash checker/services/images/build.sh
 
 clean:
 	rm -rf bin

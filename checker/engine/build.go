@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 
+	"github.com/delab-dev/delab/checker/catalog"
 	"github.com/delab-dev/delab/checker/grader"
 	"github.com/delab-dev/delab/checker/report"
 )
@@ -57,6 +59,13 @@ func (e *Engine) build(ctx context.Context, work string, src Source, g *grader.L
 		}
 	}
 	learnerDir := filepath.Join(work, "learner")
+	// A reused build folder must hold exactly the learner's current files.
+	if err := os.RemoveAll(learnerDir); err != nil {
+		return "", nil, err
+	}
+	for _, stale := range []string{"delab_kit_kafka.go", "delab_kit_hdfs.go", "delab_kit_spark.go"} {
+		_ = os.Remove(filepath.Join(work, stale))
+	}
 	if err := os.MkdirAll(learnerDir, 0o755); err != nil {
 		return "", nil, err
 	}
@@ -86,7 +95,9 @@ func (e *Engine) build(ctx context.Context, work string, src Source, g *grader.L
 	}
 
 	bin := filepath.Join(work, "lab.bin")
-	cmd := exec.CommandContext(ctx, e.goBin(), "build", "-o", bin, ".")
+	// -trimpath keeps build-folder paths out of the binary (panic traces
+	// name the learner's package, not a temp folder).
+	cmd := exec.CommandContext(ctx, e.goBin(), "build", "-trimpath", "-o", bin, ".")
 	cmd.Dir = work
 	cmd.Env = append(os.Environ(), "GOWORK=off", "GOTOOLCHAIN=local", "GOFLAGS=-mod=readonly -buildvcs=false")
 	cmd.Env = append(cmd.Env, e.BuildEnv...)
@@ -147,4 +158,34 @@ func compileFailure(out, display string) *report.BuildFailure {
 		first = lines[0]
 	}
 	return &report.BuildFailure{Output: strings.Join(lines, "\n"), First: first}
+}
+
+// buildDir returns the folder to build lab in: a stable per-lab folder
+// under BuildRoot, locked for this process, or a fresh one under work when
+// BuildRoot is unset or the stable one is busy (another delab grading the
+// same lab).
+func (e *Engine) buildDir(work string, lab *catalog.Lab) (string, func(), error) {
+	fresh := func() (string, func(), error) {
+		d := filepath.Join(work, "build")
+		return d, func() {}, os.MkdirAll(d, 0o755)
+	}
+	if e.BuildRoot == "" {
+		return fresh()
+	}
+	dir := filepath.Join(e.BuildRoot, strings.ReplaceAll(lab.ID, "/", "_"))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fresh()
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return fresh()
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		return fresh()
+	}
+	return dir, func() {
+		_ = syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+		lock.Close()
+	}, nil
 }

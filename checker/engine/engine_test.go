@@ -218,3 +218,35 @@ func TestOutputIsCapped(t *testing.T) {
 	_, _ = c.Write([]byte("more"))
 	assert.Equal(t, "0123456789\n… (10 more bytes not shown)\n", c.String())
 }
+
+func TestStableBuildFolderIsReusedAndRefreshed(t *testing.T) {
+	lab, g := answerLab(5 * time.Second)
+	root := t.TempDir()
+	e := &Engine{TempRoot: t.TempDir(), BuildRoot: root}
+	learner := t.TempDir()
+	copyTree(t, "testdata/learners/ok", learner)
+	require.NoError(t, os.WriteFile(filepath.Join(learner, "extra.go"), []byte("package learner\n\nfunc helper() {}\n"), 0o644))
+	res := e.Grade(context.Background(), lab, g, Source{Dir: learner, ModuleDir: repoRoot})
+	require.Equal(t, report.Passed, res.Status)
+	_, err := os.Stat(filepath.Join(root, "test_01-answer", "learner", "extra.go"))
+	require.NoError(t, err, "the build folder is kept for the next check")
+
+	// The learner deletes a file and breaks another: the reused folder must not keep the old copy.
+	require.NoError(t, os.Remove(filepath.Join(learner, "extra.go")))
+	copyTree(t, "testdata/learners/compileerror", learner)
+	res = e.Grade(context.Background(), lab, g, Source{Dir: learner, ModuleDir: repoRoot, Display: lab.Dir})
+	require.NotNil(t, res.Build)
+	_, err = os.Stat(filepath.Join(root, "test_01-answer", "learner", "extra.go"))
+	assert.True(t, os.IsNotExist(err), "deleted learner files are gone from the build folder")
+}
+
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	entries, err := os.ReadDir(from)
+	require.NoError(t, err)
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(from, e.Name()))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(to, e.Name()), data, 0o644))
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -276,4 +277,40 @@ func ensureNetwork(ctx context.Context, name string) error {
 	}
 	_, err = cli.NetworkCreate(ctx, name, client.NetworkCreateOptions{Driver: "bridge", Labels: map[string]string{LabelOwner: "delab", LabelWarm: "true"}})
 	return err
+}
+
+// Memory is a container's memory use as its cgroup reports it.
+type Memory struct {
+	// Usage is the current use; Peak the highest since start (cgroup v1
+	// reports it; on cgroup v2 Peak is 0).
+	Usage, Peak int64
+}
+
+// MemoryUse samples the memory of each running service.
+func (s *Stack) MemoryUse(ctx context.Context) (map[catalog.Service]Memory, error) {
+	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer cli.Close()
+	out := map[catalog.Service]Memory{}
+	for name, c := range s.containers() {
+		res, err := cli.ContainerStats(ctx, c.GetContainerID(), client.ContainerStatsOptions{Stream: false})
+		if err != nil {
+			return nil, err
+		}
+		var st struct {
+			MemoryStats struct {
+				Usage    int64 `json:"usage"`
+				MaxUsage int64 `json:"max_usage"`
+			} `json:"memory_stats"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&st)
+		res.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		out[name] = Memory{Usage: st.MemoryStats.Usage, Peak: st.MemoryStats.MaxUsage}
+	}
+	return out, nil
 }

@@ -132,7 +132,7 @@ func checkLayout(ctx context.Context, h *grader.Harness, path string, size, bloc
 	for i := 0; i < len(blocks); i++ {
 		// Replicas are reported as DataNodes confirm them: allow the pipeline a moment.
 		for blocks[i] < replication && time.Now().Before(deadline) {
-			time.Sleep(500 * time.Millisecond)
+			time.Sleep(100 * time.Millisecond)
 			if blocks, err = blockLocations(ctx, h.Endpoints.HDFSWebUI, path); err != nil {
 				return err
 			}

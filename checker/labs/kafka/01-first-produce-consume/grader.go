@@ -58,6 +58,9 @@ func config() *sarama.Config {
 	cfg.Version = sarama.V4_0_0_0
 	cfg.Producer.Return.Successes = true
 	cfg.Producer.RequiredAcks = sarama.WaitForAll
+	// The grader reads topics that are complete: no reason to let a fetch
+	// (and so closing a partition consumer) wait the default 500ms.
+	cfg.Consumer.MaxWaitTime = 50 * time.Millisecond
 	return cfg
 }
 
@@ -121,11 +124,11 @@ func readTopic(topic string, brokers []string) ([]record, map[int32]int64, error
 				out = append(out, record{Partition: p, Offset: m.Offset, Key: string(m.Key), Value: m.Value})
 				done = m.Offset >= hwm-1
 			case <-time.After(10 * time.Second):
-				pc.Close()
+				pc.AsyncClose()
 				return nil, nil, fmt.Errorf("partition %d: no record for 10s before the high-water mark %d", p, hwm)
 			}
 		}
-		pc.Close()
+		pc.AsyncClose()
 	}
 	return out, hwms, nil
 }

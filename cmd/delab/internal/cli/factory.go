@@ -51,8 +51,14 @@ func NewFactory(io *IOStreams) *Factory {
 			p, err := progress.DefaultPath()
 			return &progress.Store{Path: p}, err
 		},
-		Engine: func() *engine.Engine { return &engine.Engine{} },
-		Getwd:  os.Getwd,
+		Engine: func() *engine.Engine {
+			e := &engine.Engine{}
+			if dir, err := os.UserCacheDir(); err == nil {
+				e.BuildRoot = filepath.Join(dir, "delab", "build")
+			}
+			return e
+		},
+		Getwd: os.Getwd,
 		StateDir: func() (string, error) {
 			p, err := progress.DefaultPath()
 			return filepath.Dir(p), err

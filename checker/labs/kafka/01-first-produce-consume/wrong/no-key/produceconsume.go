@@ -24,6 +24,7 @@ func config() *sarama.Config {
 	cfg.Version = sarama.V4_0_0_0
 	cfg.Producer.Return.Successes = true
 	cfg.Producer.RequiredAcks = sarama.WaitForAll
+	cfg.Consumer.MaxWaitTime = 100 * time.Millisecond // don't linger on a topic we read to its end
 	return cfg
 }
 
@@ -90,11 +91,11 @@ func Consume(brokers []string, topic string) ([]Reading, error) {
 				out = append(out, r)
 				done = m.Offset >= hwm-1
 			case <-time.After(10 * time.Second):
-				pc.Close()
+				pc.AsyncClose()
 				return nil, fmt.Errorf("partition %d: nothing to read before offset %d", p, hwm)
 			}
 		}
-		pc.Close()
+		pc.AsyncClose()
 	}
 	return out, nil
 }
