@@ -9,9 +9,11 @@ all: build test
 build:
 	$(GO) build -o bin/delab ./cmd/delab
 
-## test: vet, then every test (lab proofs, isolation, CLI, reports)
+## test: vet, then every test (lab proofs, isolation, CLI, reports). One
+## package at a time: two packages each starting Kafka, HDFS and Spark at
+## once would starve a 2-core machine.
 test: vet
-	$(GO) test -timeout 30m ./...
+	$(GO) test -p 1 -timeout 30m ./...
 
 vet:
 	$(GO) vet ./...

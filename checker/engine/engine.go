@@ -174,7 +174,7 @@ func (e *Engine) Grade(ctx context.Context, lab *catalog.Lab, g *grader.Lab, src
 		}
 		rc := e.runCheck(ctx, lab, c, g.Checks[c.ID], runner, work, session)
 		res.Checks = append(res.Checks, rc)
-		if session != nil && rc.Status != report.Passed {
+		if session != nil && rc.Status != report.Passed && ctx.Err() == nil {
 			// A failure while a service was down is the service's, not the learner's.
 			if herr := session.Health(ctx); herr != nil {
 				rc.Status, rc.Points, rc.Hint = report.Error, 0, ""

@@ -130,3 +130,33 @@ func TestSweepAfterKill9(t *testing.T) {
 		assert.False(t, now[id], "the next run's sweep removed %s", id[:12])
 	}
 }
+
+// killing is a provider whose services die as soon as they are handed out.
+type killing struct{ services.Provider }
+
+func (k killing) Acquire(ctx context.Context, need []catalog.Service) (services.Session, error) {
+	sess, err := k.Provider.Acquire(ctx, need)
+	if err == nil {
+		st := sess.(*services.Stack)
+		_ = exec.Command("docker", "kill", st.Kafka.GetContainerID()).Run()
+	}
+	return sess, err
+}
+
+func TestADeadServiceIsReportedAsAServiceFailure(t *testing.T) {
+	serviceProvider(t)
+	before := delabContainers(t)
+	c := loadCatalog(t)
+	lab := c.Lab("kafka/01-first-produce-consume")
+	src := engine.Source{Dir: filepath.Join(repoRoot, "checker", "labs", "kafka", "01-first-produce-consume", "solution"), ModuleDir: repoRoot, Display: lab.Dir}
+	res := (&engine.Engine{Services: killing{&services.Docker{}}}).Grade(context.Background(), lab, graders.ByID(lab.ID), src)
+	require.NotEmpty(t, res.Checks)
+	first := res.Checks[0]
+	assert.Equal(t, report.Error, first.Status, "never charged to the learner")
+	assert.Contains(t, first.Message, "service failure (not your fault): the kafka service stopped while in use")
+	assert.Contains(t, first.Message, "last log lines", "the service's last log lines are shown")
+	assert.Empty(t, first.Hint)
+	assert.Equal(t, report.Error, res.Status)
+	assert.Contains(t, res.Message, "a service stopped during grading")
+	assert.Equal(t, before, delabContainers(t))
+}

@@ -77,7 +77,9 @@ func HDFS(ctx context.Context, opts ...Option) (*HDFSContainer, error) {
 		testcontainers.WithFiles(testcontainers.ContainerFile{Reader: strings.NewReader(hdfsStartScript), ContainerFilePath: "/tmp/delab-hdfs-start.sh", FileMode: 0o755}),
 		// The official starter word-splits its arguments: none may contain spaces.
 		testcontainers.WithCmd("bash", "/tmp/delab-hdfs-start.sh", strconv.Itoa(cfg.dataNodes)),
-		testcontainers.WithWaitStrategy(wait.ForLog("Successfully sent block report").WithOccurrence(cfg.dataNodes).WithStartupTimeout(cfg.startup)),
+		// WithWaitStrategy alone would cap the wait at 60s: too short for a
+		// JVM on a busy 2-core machine.
+		testcontainers.WithWaitStrategyAndDeadline(cfg.startup, wait.ForLog("Successfully sent block report").WithOccurrence(cfg.dataNodes).WithStartupTimeout(cfg.startup)),
 	)
 	c, err := testcontainers.Run(ctx, cfg.image, customizers...)
 	out := &HDFSContainer{DockerContainer: c, Image: cfg.image, DataNodes: map[int]string{}}

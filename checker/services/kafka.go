@@ -66,7 +66,9 @@ func Kafka(ctx context.Context, opts ...Option) (*KafkaContainer, error) {
 		testcontainers.WithAdditionalLifecycleHooks(testcontainers.ContainerLifecycleHooks{
 			PostStarts: []testcontainers.ContainerHook{writeKafkaStartScript},
 		}),
-		testcontainers.WithWaitStrategy(wait.ForLog("Kafka Server started").WithStartupTimeout(cfg.startup)),
+		// WithWaitStrategy alone would cap the wait at 60s: too short for a
+		// JVM on a busy 2-core machine.
+		testcontainers.WithWaitStrategyAndDeadline(cfg.startup, wait.ForLog("Kafka Server started").WithStartupTimeout(cfg.startup)),
 	)
 	c, err := testcontainers.Run(ctx, cfg.image, customizers...)
 	out := &KafkaContainer{DockerContainer: c, Image: cfg.image}

@@ -50,7 +50,9 @@ func Spark(ctx context.Context, opts ...Option) (*SparkContainer, error) {
 		testcontainers.WithEnv(map[string]string{"HADOOP_USER_NAME": "delab", "SPARK_NO_DAEMONIZE": "true"}),
 		testcontainers.WithExposedPorts("10000/tcp", "4040/tcp"),
 		testcontainers.WithCmd(cmd...),
-		testcontainers.WithWaitStrategy(wait.ForLog("HiveThriftServer2 started").WithStartupTimeout(cfg.startup)),
+		// WithWaitStrategy alone would cap the wait at 60s: too short for a
+		// JVM on a busy 2-core machine.
+		testcontainers.WithWaitStrategyAndDeadline(cfg.startup, wait.ForLog("HiveThriftServer2 started").WithStartupTimeout(cfg.startup)),
 	)
 	c, err := testcontainers.Run(ctx, cfg.image, customizers...)
 	out := &SparkContainer{DockerContainer: c, Image: cfg.image}
