@@ -205,6 +205,7 @@ func (e *Engine) runCheck(ctx context.Context, lab *catalog.Lab, c *catalog.Chec
 	}
 	h := grader.NewHarness(lab, c, r, dir, e.seedFor(c.ID), ep)
 	defer func() {
+		h.RunCleanups()
 		out.Duration = report.Sec(time.Since(start))
 		out.Log = append([]string{}, h.Log()...)
 		out.LearnerOutput = h.Output()

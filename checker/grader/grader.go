@@ -118,6 +118,7 @@ type Harness struct {
 	Endpoints services.Endpoints
 	log       []string
 	output    []string
+	cleanups  []func()
 }
 
 // NewHarness is used by the engine (and tests) to prepare a check's harness.
@@ -167,6 +168,17 @@ func (h *Harness) Run(ctx context.Context, opts RunOptions) (*Result, error) {
 		h.output = append(h.output, res.Output)
 	}
 	return res, err
+}
+
+// Cleanup registers fn to run when the check ends, last registered first.
+func (h *Harness) Cleanup(fn func()) { h.cleanups = append(h.cleanups, fn) }
+
+// RunCleanups runs the registered cleanups; the engine calls it once per check.
+func (h *Harness) RunCleanups() {
+	for i := len(h.cleanups) - 1; i >= 0; i-- {
+		h.cleanups[i]()
+	}
+	h.cleanups = nil
 }
 
 // Log returns the checker's log lines so far.

@@ -6,8 +6,9 @@ import (
 	"github.com/delab-dev/delab/checker/grader"
 	lab0 "github.com/delab-dev/delab/checker/labs/hdfs/01-put-and-get"            // package putandget
 	lab1 "github.com/delab-dev/delab/checker/labs/kafka/01-first-produce-consume" // package firstproduceconsume
-	lab2 "github.com/delab-dev/delab/checker/labs/spark/01-first-sql"             // package firstsql
-	lab3 "github.com/delab-dev/delab/checker/labs/start/01-logs-to-metrics"       // package logstometrics
+	lab2 "github.com/delab-dev/delab/checker/labs/serialization/01-csv-to-arrow"  // package csvtoarrow
+	lab3 "github.com/delab-dev/delab/checker/labs/spark/01-first-sql"             // package firstsql
+	lab4 "github.com/delab-dev/delab/checker/labs/start/01-logs-to-metrics"       // package logstometrics
 )
 
 var registry = []*grader.Lab{
@@ -15,4 +16,5 @@ var registry = []*grader.Lab{
 	&lab1.Lab,
 	&lab2.Lab,
 	&lab3.Lab,
+	&lab4.Lab,
 }

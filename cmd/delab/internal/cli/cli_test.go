@@ -169,7 +169,7 @@ func TestCheckReferencePassesAndDashboardMovesOn(t *testing.T) {
 	assert.Equal(t, ExitOK, e.run())
 	assert.Contains(t, e.out.String(), "✓ start/01-logs-to-metrics")
 	assert.Regexp(t, `Progress: 10/\d+ points, 1/\d+ labs passed`, e.out.String())
-	assert.Contains(t, e.out.String(), `Next: read the lesson "HDFS, first contact`, "the next lab's lesson comes next")
+	assert.Contains(t, e.out.String(), `Next: read the lesson "Text vs. binary, rows vs. columns`, "the next lab's lesson comes next")
 }
 
 func TestCompileErrorIsShownWithFileAndLine(t *testing.T) {

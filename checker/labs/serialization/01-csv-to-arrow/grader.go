@@ -1,0 +1,251 @@
+// Package csvtoarrow grades the lab "CSV to Arrow": it writes CSV whose
+// typed contents it knows, runs the learner's Convert, and reads the Arrow
+// IPC file back with Arrow's own reader: schema, values, nulls, batches.
+package csvtoarrow
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/ipc"
+
+	"github.com/delab-dev/delab/checker/grader"
+)
+
+//go:embed harness.go.txt
+var harness string
+
+//go:embed starter.txtar
+var starter []byte
+
+// Lab is the trusted grader for labs/serialization/01-csv-to-arrow.
+var Lab = grader.Lab{
+	ID:      "serialization/01-csv-to-arrow",
+	Harness: harness,
+	Starter: starter,
+	Checks: map[string]grader.CheckFunc{
+		"schema": func(ctx context.Context, h *grader.Harness) error {
+			_, f, err := convert(ctx, h, 1500, 0)
+			if err != nil {
+				return err
+			}
+			if !f.Schema().Equal(Schema) {
+				return grader.Mismatch("the file's schema is not the required one", Schema.String(), f.Schema().String())
+			}
+			return nil
+		},
+		"values": func(ctx context.Context, h *grader.Harness) error {
+			truth, f, err := convert(ctx, h, 2500, 0)
+			if err != nil {
+				return err
+			}
+			return compareRows(h, truth, f)
+		},
+		"batches": func(ctx context.Context, h *grader.Harness) error {
+			_, f, err := convert(ctx, h, 3500, 0)
+			if err != nil {
+				return err
+			}
+			var sizes []int64
+			for i := 0; i < f.NumRecords(); i++ {
+				rec, err := f.Record(i)
+				if err != nil {
+					return grader.Failf("record batch %d cannot be read: %v", i, err)
+				}
+				sizes = append(sizes, rec.NumRows())
+			}
+			h.Logf("record batch sizes: %v", sizes)
+			want := []int64{1000, 1000, 1000, 500}
+			if fmt.Sprint(sizes) != fmt.Sprint(want) {
+				return grader.Mismatch("the batch sizes are wrong", want, sizes)
+			}
+			return nil
+		},
+		"malformed-rows": func(ctx context.Context, h *grader.Harness) error {
+			truth, f, err := convert(ctx, h, 2000, 0.06)
+			if err != nil {
+				return err
+			}
+			if truth.returned.Malformed != truth.malformed || truth.returned.Written != len(truth.rows) {
+				return grader.Mismatch("Convert's counts are wrong",
+					fmt.Sprintf("written %d, malformed %d", len(truth.rows), truth.malformed),
+					fmt.Sprintf("written %d, malformed %d", truth.returned.Written, truth.returned.Malformed))
+			}
+			return compareRows(h, truth, f)
+		},
+	},
+}
+
+// Schema is the schema the lab asks for.
+var Schema = arrow.NewSchema([]arrow.Field{
+	{Name: "device", Type: &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}},
+	{Name: "ts", Type: arrow.FixedWidthTypes.Timestamp_ms},
+	{Name: "temperature", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "battery", Type: arrow.PrimitiveTypes.Uint8, Nullable: true},
+}, nil)
+
+type row struct {
+	Device      string
+	TS          int64 // ms since the epoch, UTC
+	Temperature *float64
+	Battery     *uint8
+}
+
+type truth struct {
+	rows      []row
+	malformed int
+	returned  struct {
+		Written   int `json:"written"`
+		Malformed int `json:"malformed"`
+	}
+}
+
+var offsets = []struct {
+	text    string
+	seconds int
+}{{"Z", 0}, {"+01:00", 3600}, {"-05:00", -5 * 3600}, {"+05:30", 5*3600 + 1800}, {"+00:00", 0}}
+
+// generate writes n data lines (a share of them malformed) and returns
+// what a correct conversion holds.
+func generate(seed uint64, n int, malformedShare float64) ([]byte, *truth) {
+	r := rand.New(rand.NewPCG(seed, 17))
+	t := &truth{}
+	var b bytes.Buffer
+	b.WriteString("device,ts,temperature,battery\n")
+	base := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < n; i++ {
+		at := base.Add(time.Duration(i)*997*time.Millisecond + time.Duration(r.IntN(1000))*time.Millisecond).Truncate(time.Millisecond)
+		off := offsets[r.IntN(len(offsets))]
+		ts := at.In(time.FixedZone(off.text, off.seconds)).Format("2006-01-02T15:04:05.000") + off.text
+		rw := row{Device: fmt.Sprintf("ap-%03d", r.IntN(40)+1), TS: at.UnixMilli()}
+		temp, batt := "", ""
+		if r.IntN(10) > 0 {
+			v := float64(r.IntN(4000)-500) / 100
+			rw.Temperature = &v
+			temp = strconv.FormatFloat(v, 'f', -1, 64)
+		}
+		if r.IntN(10) > 0 {
+			v := uint8(r.IntN(101))
+			rw.Battery = &v
+			batt = strconv.Itoa(int(v))
+		}
+		fields := []string{rw.Device, ts, temp, batt}
+		if r.Float64() < malformedShare {
+			t.malformed++
+			switch r.IntN(6) {
+			case 0:
+				fields = fields[:3]
+			case 1:
+				fields[0] = ""
+			case 2:
+				fields[1] = "02/11/2026 08:15"
+			case 3:
+				fields[2] = "hot"
+			case 4:
+				fields[3] = strconv.Itoa(101 + r.IntN(100))
+			case 5:
+				fields = append(fields, "extra")
+			}
+		} else {
+			t.rows = append(t.rows, rw)
+		}
+		b.WriteString(strings.Join(fields, ",") + "\n")
+	}
+	return b.Bytes(), t
+}
+
+// convert runs the learner's Convert on fresh data and opens the file it wrote.
+func convert(ctx context.Context, h *grader.Harness, n int, malformedShare float64) (*truth, *ipc.FileReader, error) {
+	data, t := generate(h.Seed(), n, malformedShare)
+	in, out := h.Path("readings.csv"), h.Path("readings.arrow")
+	if err := os.WriteFile(in, data, 0o644); err != nil {
+		return nil, nil, err
+	}
+	h.Logf("wrote readings.csv: %d data rows (%d malformed), some temperatures and batteries empty", n, t.malformed)
+	h.Logf("running Convert(\"readings.csv\", \"readings.arrow\")")
+	res, err := h.Run(ctx, grader.RunOptions{Args: []string{in, out}})
+	if err != nil {
+		return nil, nil, err
+	}
+	_ = json.Unmarshal(res.Value, &t.returned)
+	file, err := os.Open(out)
+	if err != nil {
+		return nil, nil, grader.Failf("Convert returned nil but wrote no file at the path it was given")
+	}
+	h.Cleanup(func() { file.Close() })
+	f, err := ipc.NewFileReader(file)
+	if err != nil {
+		return nil, nil, grader.Failf("the output is not an Arrow IPC file: %v", err)
+	}
+	h.Logf("opened readings.arrow with Arrow's reader: %d record batches", f.NumRecords())
+	return t, f, nil
+}
+
+// compareRows checks every row, column by column, in order.
+func compareRows(h *grader.Harness, t *truth, f *ipc.FileReader) error {
+	i := 0
+	for b := 0; b < f.NumRecords(); b++ {
+		rec, err := f.Record(b)
+		if err != nil {
+			return grader.Failf("record batch %d cannot be read: %v", b, err)
+		}
+		if rec.NumCols() != 4 {
+			return grader.Mismatch("the file does not have the four columns", 4, rec.NumCols())
+		}
+		dev, ok1 := rec.Column(0).(*array.Dictionary)
+		ts, ok2 := rec.Column(1).(*array.Timestamp)
+		temp, ok3 := rec.Column(2).(*array.Float64)
+		batt, ok4 := rec.Column(3).(*array.Uint8)
+		if !ok1 || !ok2 || !ok3 || !ok4 {
+			return grader.Mismatch("the column types are not the required ones (see the schema check)", Schema.String(), rec.Schema().String())
+		}
+		dict, ok := dev.Dictionary().(*array.String)
+		if !ok {
+			return grader.Failf("the device dictionary does not hold strings")
+		}
+		for r := 0; r < int(rec.NumRows()); r, i = r+1, i+1 {
+			if i >= len(t.rows) {
+				return grader.Mismatch("the file has more rows than valid lines in the CSV", len(t.rows), fmt.Sprintf("more than %d", i))
+			}
+			want := t.rows[i]
+			got := row{Device: dict.Value(dev.GetValueIndex(r)), TS: int64(ts.Value(r))}
+			if !temp.IsNull(r) {
+				v := temp.Value(r)
+				got.Temperature = &v
+			}
+			if !batt.IsNull(r) {
+				v := batt.Value(r)
+				got.Battery = &v
+			}
+			if show(got) != show(want) {
+				return grader.Mismatch(fmt.Sprintf("row %d (batch %d, row %d) is wrong", i, b, r), show(want), show(got))
+			}
+		}
+	}
+	if i != len(t.rows) {
+		return grader.Mismatch("the file has fewer rows than valid lines in the CSV", len(t.rows), i)
+	}
+	h.Logf("all %d rows match, nulls included", i)
+	return nil
+}
+
+func show(r row) string {
+	temp, batt := "null", "null"
+	if r.Temperature != nil {
+		temp = strconv.FormatFloat(*r.Temperature, 'f', -1, 64)
+	}
+	if r.Battery != nil {
+		batt = strconv.Itoa(int(*r.Battery))
+	}
+	return fmt.Sprintf("device=%s ts=%s temperature=%s battery=%s", r.Device, time.UnixMilli(r.TS).UTC().Format("2006-01-02T15:04:05.000Z"), temp, batt)
+}
