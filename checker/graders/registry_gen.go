@@ -4,11 +4,12 @@ package graders
 
 import (
 	"github.com/delab-dev/delab/checker/grader"
-	lab0 "github.com/delab-dev/delab/checker/labs/hdfs/01-put-and-get"            // package putandget
-	lab1 "github.com/delab-dev/delab/checker/labs/kafka/01-first-produce-consume" // package firstproduceconsume
-	lab2 "github.com/delab-dev/delab/checker/labs/serialization/01-csv-to-arrow"  // package csvtoarrow
-	lab3 "github.com/delab-dev/delab/checker/labs/spark/01-first-sql"             // package firstsql
-	lab4 "github.com/delab-dev/delab/checker/labs/start/01-logs-to-metrics"       // package logstometrics
+	lab0 "github.com/delab-dev/delab/checker/labs/hdfs/01-put-and-get"              // package putandget
+	lab1 "github.com/delab-dev/delab/checker/labs/kafka/01-first-produce-consume"   // package firstproduceconsume
+	lab2 "github.com/delab-dev/delab/checker/labs/serialization/01-csv-to-arrow"    // package csvtoarrow
+	lab3 "github.com/delab-dev/delab/checker/labs/serialization/02-parquet-pruning" // package parquetpruning
+	lab4 "github.com/delab-dev/delab/checker/labs/spark/01-first-sql"               // package firstsql
+	lab5 "github.com/delab-dev/delab/checker/labs/start/01-logs-to-metrics"         // package logstometrics
 )
 
 var registry = []*grader.Lab{
@@ -17,4 +18,5 @@ var registry = []*grader.Lab{
 	&lab2.Lab,
 	&lab3.Lab,
 	&lab4.Lab,
+	&lab5.Lab,
 }

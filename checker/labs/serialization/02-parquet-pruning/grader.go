@@ -1,0 +1,276 @@
+// Package parquetpruning grades the lab "Parquet with pruning": it reads
+// the footer of the learner's file (row groups, statistics, codecs), and
+// runs the learner's Query through a reader that records every byte range,
+// to see which row groups it opened.
+package parquetpruning
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"strconv"
+
+	"github.com/apache/arrow/go/v15/parquet/compress"
+	"github.com/apache/arrow/go/v15/parquet/file"
+	"github.com/apache/arrow/go/v15/parquet/metadata"
+
+	"github.com/delab-dev/delab/checker/grader"
+	reference "github.com/delab-dev/delab/checker/labs/serialization/02-parquet-pruning/solution"
+)
+
+//go:embed harness.go.txt
+var harness string
+
+//go:embed starter.txtar
+var starter []byte
+
+// Lab is the trusted grader for labs/serialization/02-parquet-pruning.
+var Lab = grader.Lab{
+	ID:      "serialization/02-parquet-pruning",
+	Harness: harness,
+	Starter: starter,
+	Checks: map[string]grader.CheckFunc{
+		"row-groups":   rowGroups,
+		"codec":        codec,
+		"query-result": queryResult,
+		"pruned-reads": prunedReads,
+	},
+}
+
+const rows = 11_500 // twelve row groups, the last one half full
+
+// readings are shuffled, with distinct, increasing-when-sorted timestamps.
+func readings(seed uint64) []reference.Reading {
+	r := rand.New(rand.NewPCG(seed, 19))
+	out := make([]reference.Reading, rows)
+	ts := int64(1_793_577_600_000) // 2026-11-02T00:00:00Z
+	for i := range out {
+		ts += int64(1 + r.IntN(2000))
+		out[i] = reference.Reading{Device: fmt.Sprintf("ap-%02d", r.IntN(12)+1), TS: ts, Value: float64(r.IntN(100000)) / 100}
+	}
+	r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out
+}
+
+// learnerWrite runs the learner's Write and opens the file it made.
+func learnerWrite(ctx context.Context, h *grader.Harness) (*file.Reader, error) {
+	rs := readings(h.Seed())
+	data, _ := json.Marshal(rs)
+	in, out := h.Path("readings.json"), h.Path("readings.parquet")
+	if err := os.WriteFile(in, data, 0o644); err != nil {
+		return nil, err
+	}
+	h.Logf("running Write(\"readings.parquet\", %d readings in random order)", len(rs))
+	if _, err := h.Run(ctx, grader.RunOptions{Args: []string{"write", out, in}}); err != nil {
+		return nil, err
+	}
+	pf, err := file.OpenParquetFile(out, false)
+	if err != nil {
+		return nil, grader.Failf("the output is not a readable Parquet file: %v", err)
+	}
+	h.Cleanup(func() { pf.Close() })
+	h.Logf("read the footer: %d row groups, %d rows", pf.NumRowGroups(), pf.NumRows())
+	return pf, nil
+}
+
+type span struct{ min, max int64 }
+
+// tsStats returns each row group's ts statistics.
+func tsStats(pf *file.Reader) ([]span, error) {
+	col := pf.MetaData().Schema.ColumnIndexByName("ts")
+	if col < 0 {
+		return nil, grader.Failf("the file has no column named ts")
+	}
+	var out []span
+	for i := 0; i < pf.NumRowGroups(); i++ {
+		cc, err := pf.MetaData().RowGroup(i).ColumnChunk(col)
+		if err != nil {
+			return nil, err
+		}
+		st, err := cc.Statistics()
+		if err != nil || st == nil || !st.HasMinMax() {
+			return nil, grader.Failf("row group %d has no min/max statistics for ts", i)
+		}
+		s, ok := st.(*metadata.Int64Statistics)
+		if !ok {
+			return nil, grader.Failf("ts is not stored as INT64 (statistics of type %T)", st)
+		}
+		out = append(out, span{s.Min(), s.Max()})
+	}
+	return out, nil
+}
+
+func rowGroups(ctx context.Context, h *grader.Harness) error {
+	pf, err := learnerWrite(ctx, h)
+	if err != nil {
+		return err
+	}
+	var sizes []int64
+	for i := 0; i < pf.NumRowGroups(); i++ {
+		sizes = append(sizes, pf.MetaData().RowGroup(i).NumRows())
+	}
+	h.Logf("rows per row group: %v", sizes)
+	want := []int64{}
+	for left := int64(rows); left > 0; left -= 1000 {
+		want = append(want, min(left, 1000))
+	}
+	if fmt.Sprint(sizes) != fmt.Sprint(want) {
+		return grader.Mismatch("the row groups are not of 1000 rows", want, sizes)
+	}
+	stats, err := tsStats(pf)
+	if err != nil {
+		return err
+	}
+	for i := 1; i < len(stats); i++ {
+		if stats[i].min < stats[i-1].max {
+			return grader.Mismatch(fmt.Sprintf("row groups %d and %d overlap in ts: the file is not sorted by ts", i-1, i),
+				fmt.Sprintf("row group %d starting after %d", i, stats[i-1].max), fmt.Sprintf("ts %d..%d", stats[i].min, stats[i].max))
+		}
+	}
+	h.Logf("ts statistics rise from row group to row group: the file is sorted")
+	return nil
+}
+
+func codec(ctx context.Context, h *grader.Harness) error {
+	pf, err := learnerWrite(ctx, h)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < pf.NumRowGroups(); i++ {
+		rg := pf.MetaData().RowGroup(i)
+		for c := 0; c < rg.NumColumns(); c++ {
+			cc, err := rg.ColumnChunk(c)
+			if err != nil {
+				return err
+			}
+			if cc.Compression() != compress.Codecs.Zstd {
+				return grader.Mismatch(fmt.Sprintf("row group %d, column %s is not compressed with zstd", i, pf.MetaData().Schema.Column(c).Name()), "ZSTD", cc.Compression().String())
+			}
+		}
+	}
+	h.Logf("every column chunk is ZSTD")
+	return nil
+}
+
+type queryRun struct {
+	want  []reference.Reading
+	got   []reference.Reading
+	reads [][2]int64
+	pf    *file.Reader
+	lo    int64
+	hi    int64
+}
+
+// query writes the file with the reference Write (so that this check does
+// not depend on the learner's) and runs the learner's Query on a range
+// covering about two and a half row groups.
+func query(ctx context.Context, h *grader.Harness) (*queryRun, error) {
+	rs := readings(h.Seed())
+	path := h.Path("sorted.parquet")
+	if err := reference.Write(path, rs); err != nil {
+		return nil, fmt.Errorf("grader writing the query file: %w", err)
+	}
+	sorted := append([]reference.Reading(nil), rs...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].TS < sorted[j].TS })
+	q := &queryRun{lo: sorted[4200].TS, hi: sorted[6700].TS}
+	for _, r := range sorted {
+		if r.TS >= q.lo && r.TS <= q.hi {
+			q.want = append(q.want, r)
+		}
+	}
+	h.Logf("wrote sorted.parquet with the reference writer: 12 row groups of ts-sorted readings")
+	h.Logf("running Query(reader, lo=%d, hi=%d): %d readings match, in row groups 4 to 6", q.lo, q.hi, len(q.want))
+	res, err := h.Run(ctx, grader.RunOptions{Args: []string{"query", path, strconv.FormatInt(q.lo, 10), strconv.FormatInt(q.hi, 10)}})
+	if err != nil {
+		return nil, err
+	}
+	var v struct {
+		Rows  []reference.Reading `json:"rows"`
+		Reads [][2]int64          `json:"reads"`
+	}
+	if err := json.Unmarshal(res.Value, &v); err != nil {
+		return nil, fmt.Errorf("decode the harness's capture: %w", err)
+	}
+	q.got, q.reads = v.Rows, v.Reads
+	pf, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		return nil, err
+	}
+	h.Cleanup(func() { pf.Close() })
+	q.pf = pf
+	return q, nil
+}
+
+func queryResult(ctx context.Context, h *grader.Harness) error {
+	q, err := query(ctx, h)
+	if err != nil {
+		return err
+	}
+	h.Logf("Query returned %d readings", len(q.got))
+	if len(q.got) != len(q.want) {
+		return grader.Mismatch("Query returned the wrong number of readings", len(q.want), len(q.got))
+	}
+	for i := range q.want {
+		if q.got[i] != q.want[i] {
+			return grader.Mismatch(fmt.Sprintf("reading %d of the result is wrong (or out of ts order)", i), fmt.Sprintf("%+v", q.want[i]), fmt.Sprintf("%+v", q.got[i]))
+		}
+	}
+	return nil
+}
+
+func prunedReads(ctx context.Context, h *grader.Harness) error {
+	q, err := query(ctx, h)
+	if err != nil {
+		return err
+	}
+	stats, err := tsStats(q.pf)
+	if err != nil {
+		return err
+	}
+	opened := map[int]bool{}
+	for i := 0; i < q.pf.NumRowGroups(); i++ {
+		start, end := byteSpan(q.pf.MetaData().RowGroup(i))
+		for _, rd := range q.reads {
+			if rd[0] < end && rd[0]+rd[1] > start {
+				opened[i] = true
+			}
+		}
+	}
+	var list []int
+	for i := range opened {
+		list = append(list, i)
+	}
+	sort.Ints(list)
+	h.Logf("the reader recorded %d reads; they touch row groups %v", len(q.reads), list)
+	for _, i := range list {
+		if stats[i].max < q.lo || stats[i].min > q.hi {
+			return grader.Mismatch(fmt.Sprintf("Query read row group %d, whose ts statistics (%d..%d) cannot match %d..%d", i, stats[i].min, stats[i].max, q.lo, q.hi),
+				"only row groups [4 5 6]", fmt.Sprint(list))
+		}
+	}
+	return nil
+}
+
+// byteSpan is where a row group's column chunks lie in the file.
+func byteSpan(rg *metadata.RowGroupMetaData) (start, end int64) {
+	start = -1
+	for c := 0; c < rg.NumColumns(); c++ {
+		cc, err := rg.ColumnChunk(c)
+		if err != nil {
+			continue
+		}
+		s := cc.DataPageOffset()
+		if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 && cc.DictionaryPageOffset() < s {
+			s = cc.DictionaryPageOffset()
+		}
+		if start < 0 || s < start {
+			start = s
+		}
+		end = max(end, s+cc.TotalCompressedSize())
+	}
+	return start, end
+}
