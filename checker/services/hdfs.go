@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"fmt"
 	"net"
+	pathpkg "path"
 	"strconv"
 	"strings"
 	"time"
@@ -143,4 +144,21 @@ func CloseFile(w *hdfs.FileWriter) error {
 		time.Sleep(delay)
 		delay *= 2
 	}
+}
+
+// PutFile writes data to path on HDFS with the given replication and block
+// size, creating parent directories and closing with CloseFile.
+func PutFile(c *hdfs.Client, path string, data []byte, replication int, blockSize int64) error {
+	if err := c.MkdirAll(pathpkg.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", pathpkg.Dir(path), err)
+	}
+	w, err := c.CreateFile(path, replication, blockSize, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(data); err != nil {
+		w.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return CloseFile(w)
 }

@@ -187,18 +187,8 @@ func getContent(ctx context.Context, h *grader.Harness) error {
 		return fmt.Errorf("grader's HDFS client: %w", err)
 	}
 	defer c.Close()
-	if err := c.MkdirAll(remote[:len(remote)-len("/readings.bin")], 0o755); err != nil {
-		return err
-	}
-	w, err := c.CreateFile(remote, 1, 1<<20, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write(data); err != nil {
-		return err
-	}
-	if err := services.CloseFile(w); err != nil {
-		return err
+	if err := services.PutFile(c, remote, data, 1, 1<<20); err != nil {
+		return fmt.Errorf("grader writing %s: %w", remote, err)
 	}
 	h.Logf("wrote %s on HDFS: %d bytes in 1 MiB blocks (sha256 %s…)", remote, len(data), digest(data))
 	local := h.Path("copy.bin")

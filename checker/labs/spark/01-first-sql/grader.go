@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"path"
 	"sort"
 	"strings"
 
@@ -114,18 +113,8 @@ func run(ctx context.Context, h *grader.Harness) (map[string]siteStats, []siteSt
 		return nil, nil, fmt.Errorf("grader's HDFS client: %w", err)
 	}
 	defer c.Close()
-	if err := c.MkdirAll(path.Dir(file), 0o755); err != nil {
-		return nil, nil, err
-	}
-	w, err := c.Create(file)
-	if err != nil {
-		return nil, nil, err
-	}
-	if _, err := w.Write(data); err != nil {
-		return nil, nil, err
-	}
-	if err := services.CloseFile(w); err != nil {
-		return nil, nil, err
+	if err := services.PutFile(c, file, data, 1, 128<<20); err != nil {
+		return nil, nil, fmt.Errorf("grader writing %s: %w", file, err)
 	}
 	uri := services.HDFSNameNodeURI + file
 	h.Logf("wrote %s: %d rows over %d sites, with a header line", uri, strings.Count(string(data), "\n")-1, len(truth))

@@ -118,7 +118,8 @@ func corrupt(r *rand.Rand, line []byte) []byte {
 	case 4:
 		f[4] = strconv.Itoa(600 + r.IntN(300)) // status out of range
 	case 5:
-		f[5] = "-" + f[5] // negative bytes
+		// Negative bytes. Not "-"+f[5]: for 0 bytes that is "-0", a valid zero.
+		f[5] = "-" + strconv.Itoa(1+r.IntN(5000))
 	case 6:
 		f[6] = strings.TrimSuffix(f[6], "ms") // latency without unit
 	case 7:
