@@ -203,3 +203,31 @@ func checkGolden(t *testing.T, graderDir, name string, res *report.Lab) {
 	require.NoError(t, err, "missing golden file: run go test ./checker/labproof -update")
 	assert.Equal(t, string(want), got, "transcript changed: review it, then run go test ./checker/labproof -update")
 }
+
+// TestReferencesPassUnderOtherSeeds grades each reference with seeds other
+// than the golden one: learners get a fresh seed on every check, so a
+// generator that disagrees with the lesson's rules for some inputs would
+// fail correct code at random.
+func TestReferencesPassUnderOtherSeeds(t *testing.T) {
+	c := loadCatalog(t)
+	for _, lab := range c.Labs() {
+		lab := lab
+		seeds := []uint64{7, 1001, 424242, 99991}
+		if len(lab.Services) > 0 {
+			seeds = seeds[:2]
+		}
+		for _, seed := range seeds {
+			t.Run(fmt.Sprintf("%s/seed-%d", lab.ID, seed), func(t *testing.T) {
+				e := &engine.Engine{Seed: seed}
+				if len(lab.Services) > 0 {
+					e.Services = serviceProvider(t)
+				}
+				src := engine.Source{Dir: filepath.Join(repoRoot, "checker", "labs", filepath.FromSlash(lab.ID), "solution"), ModuleDir: repoRoot, Display: lab.Dir}
+				res := e.Grade(context.Background(), lab, graders.ByID(lab.ID), src)
+				for _, ch := range res.Checks {
+					assert.Equal(t, report.Passed, ch.Status, "%s with seed %d: %s %s", ch.ID, seed, ch.Message, ch.Actual)
+				}
+			})
+		}
+	}
+}
