@@ -8,8 +8,9 @@ import (
 	lab1 "github.com/delab-dev/delab/checker/labs/kafka/01-first-produce-consume"   // package firstproduceconsume
 	lab2 "github.com/delab-dev/delab/checker/labs/serialization/01-csv-to-arrow"    // package csvtoarrow
 	lab3 "github.com/delab-dev/delab/checker/labs/serialization/02-parquet-pruning" // package parquetpruning
-	lab4 "github.com/delab-dev/delab/checker/labs/spark/01-first-sql"               // package firstsql
-	lab5 "github.com/delab-dev/delab/checker/labs/start/01-logs-to-metrics"         // package logstometrics
+	lab4 "github.com/delab-dev/delab/checker/labs/serialization/03-avro-evolution"  // package avroevolution
+	lab5 "github.com/delab-dev/delab/checker/labs/spark/01-first-sql"               // package firstsql
+	lab6 "github.com/delab-dev/delab/checker/labs/start/01-logs-to-metrics"         // package logstometrics
 )
 
 var registry = []*grader.Lab{
@@ -19,4 +20,5 @@ var registry = []*grader.Lab{
 	&lab3.Lab,
 	&lab4.Lab,
 	&lab5.Lab,
+	&lab6.Lab,
 }
