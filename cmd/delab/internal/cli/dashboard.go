@@ -29,6 +29,12 @@ func dashboardRun(opts *DashboardOptions) error {
 	st := newStyle(opts.IO.Color)
 	fmt.Fprintln(w, st.bold("delab")+" — learn data engineering by doing it")
 	points, max, passed, total := 0, 0, 0, 0
+	// Columns as wide as the longest id and title, so every row lines up.
+	idWidth, titleWidth := 0, 0
+	for _, l := range c.Labs() {
+		idWidth = maxInt(idWidth, len(l.ID))
+		titleWidth = maxInt(titleWidth, len([]rune(l.Title)))
+	}
 	for _, t := range c.Tracks {
 		if len(t.Labs) == 0 && len(t.Lessons) == 0 {
 			continue
@@ -55,7 +61,7 @@ func dashboardRun(opts *DashboardOptions) error {
 			if len(l.Services) > 0 {
 				extra += st.dim(" needs Docker (" + joinServices(l.Services) + ")")
 			}
-			fmt.Fprintf(w, "  %s %-28s %-26s %-12s %2d/%-2d%s\n", st.mark(status), l.ID, truncate(l.Title, 26), status, got, l.MaxPoints(), extra)
+			fmt.Fprintf(w, "  %s %-*s  %-*s  %-11s %2d/%-2d%s\n", st.mark(status), idWidth, l.ID, titleWidth, l.Title, status, got, l.MaxPoints(), extra)
 		}
 	}
 	fmt.Fprintln(w)
@@ -119,12 +125,11 @@ func ago(d time.Duration) string {
 	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
 }
 
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
+func maxInt(a, b int) int {
+	if a > b {
+		return a
 	}
-	return string(r[:n-1]) + "…"
+	return b
 }
 
 // style paints text when colour is on.
