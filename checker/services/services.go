@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -43,11 +44,17 @@ type Images struct {
 	Kafka, HDFS, Spark string
 }
 
-// ImagesFromEnv returns the pinned official images, each replaced by its
-// DELAB_*_IMAGE variable when set.
+// ImagesFromEnv returns each service's image: its DELAB_*_IMAGE variable
+// when set; otherwise the stand-in that `make images` built and recorded
+// in its images.env, if there is one (so an offline machine just works);
+// otherwise the pinned official image.
 func ImagesFromEnv() Images {
+	built := builtImages()
 	pick := func(env, def string) string {
 		if v := strings.TrimSpace(os.Getenv(env)); v != "" {
+			return v
+		}
+		if v := built[env]; v != "" {
 			return v
 		}
 		return def
@@ -57,6 +64,35 @@ func ImagesFromEnv() Images {
 		HDFS:  pick("DELAB_HDFS_IMAGE", DefaultHDFSImage),
 		Spark: pick("DELAB_SPARK_IMAGE", DefaultSparkImage),
 	}
+}
+
+// BuiltImagesFile is where `make images` records the stand-ins it built.
+func BuiltImagesFile() string {
+	if d := os.Getenv("DELAB_IMAGE_CACHE"); d != "" {
+		return filepath.Join(d, "images.env")
+	}
+	base := os.Getenv("XDG_CACHE_HOME")
+	if base == "" {
+		home, _ := os.UserHomeDir()
+		base = filepath.Join(home, ".cache")
+	}
+	return filepath.Join(base, "delab", "images", "images.env")
+}
+
+// builtImages reads the "export NAME=value" lines of BuiltImagesFile.
+func builtImages() map[string]string {
+	out := map[string]string{}
+	data, err := os.ReadFile(BuiltImagesFile())
+	if err != nil {
+		return out
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimPrefix(strings.TrimSpace(line), "export ")
+		if k, v, ok := strings.Cut(line, "="); ok && strings.HasPrefix(k, "DELAB_") {
+			out[k] = strings.TrimSpace(v)
+		}
+	}
+	return out
 }
 
 // Of returns the image of one service.

@@ -13,7 +13,12 @@
 # Needs root (debootstrap), a Docker engine, Maven and pip.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-cache=${DELAB_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/delab/images}
+home=$HOME
+if [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
+  # Under sudo, record the images where the invoking user's delab looks.
+  home=$(getent passwd "$SUDO_USER" | cut -d: -f6)
+fi
+cache=${DELAB_IMAGE_CACHE:-${XDG_CACHE_HOME:-$home/.cache}/delab/images}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 mkdir -p "$cache"
 want=("$@")
@@ -95,4 +100,7 @@ for svc in "${want[@]}"; do
   echo "export $var=$tag" >> "$env_file.tmp"
   mv "$env_file.tmp" "$env_file"
 done
+if [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
+  chown -R "$SUDO_USER" "$(dirname "$env_file")" 2>/dev/null || true
+fi
 cat "$env_file"
