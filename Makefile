@@ -17,7 +17,8 @@ test: vet
 
 vet:
 	$(GO) vet ./...
-	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt needed on the files above" && exit 1)
+	@# No `tee /dev/stderr` here: tee reopens it with O_TRUNC and wipes a log file.
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "$$out"; echo "gofmt needed on the files above"; exit 1; fi
 
 ## golden: rewrite grader transcripts after an intended change (review the diff!)
 golden:
