@@ -101,7 +101,44 @@ func HDFS(ctx context.Context, opts ...Option) (*HDFSContainer, error) {
 		}
 		out.DataNodes[dataNodePort(i)] = addr
 	}
+	if err := waitWritable(ctx, out, cfg.startup); err != nil {
+		return out, startError(ctx, "hdfs ("+cfg.image+"): first write", c, err)
+	}
 	return out, nil
+}
+
+// waitWritable returns once a file can be written: the log line says the
+// DataNodes have reported, but the NameNode may still refuse to place a
+// block on them for a moment ("could only be written to 0 of the 1
+// minReplication nodes"). Labs must never see that.
+func waitWritable(ctx context.Context, h *HDFSContainer, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	var last error
+	for time.Now().Before(deadline) {
+		if last = tryWrite(h); last == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("no write succeeded within %s: %w", limit, last)
+}
+
+func tryWrite(h *HDFSContainer) error {
+	c, err := h.Client()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	const probe = "/.delab-ready"
+	_ = c.Remove(probe)
+	if err := PutFile(c, probe, []byte("ok"), 1, 1<<20); err != nil {
+		return err
+	}
+	return c.Remove(probe)
 }
 
 // HDFSClientOptions returns client options for a host-side client of a
