@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -263,7 +264,7 @@ func Load(lessons, labs fs.FS) (*Catalog, error) {
 			continue
 		}
 		for i, ch := range l.Checks {
-			if !contains(lesson.Sections, ch.Section) {
+			if !slices.Contains(lesson.Sections, ch.Section) {
 				add(&Error{File: file, Field: fmt.Sprintf("checks[%d].section", i),
 					Err: fmt.Errorf("lesson %s has no section %q (it has: %s)", lesson.ID, ch.Section, strings.Join(lesson.Sections, "; "))})
 			}
@@ -459,15 +460,6 @@ func trackIDs(ts []*Track) string {
 		ids = append(ids, t.ID)
 	}
 	return strings.Join(ids, ", ")
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Duration is a time.Duration written in YAML as "30s" or "2m".

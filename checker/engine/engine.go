@@ -263,23 +263,11 @@ func (e *Engine) interruptedFrom(res *report.Lab, lab *catalog.Lab, ctx context.
 		st = report.Failed
 	}
 	for _, c := range lab.Checks[min(from, len(lab.Checks)):] {
-		if len(res.Checks) > 0 && containsCheck(res.Checks, c.ID) {
-			continue
-		}
 		res.Checks = append(res.Checks, &report.Check{ID: c.ID, Title: c.Title, Status: st, MaxPoints: c.Points, Message: msg, Lesson: lab.Lesson, Section: c.Section, Log: []string{}})
 	}
 	if st == report.Skipped {
 		res.Message = "interrupted"
 	}
-}
-
-func containsCheck(cs []*report.Check, id string) bool {
-	for _, c := range cs {
-		if c.ID == id {
-			return true
-		}
-	}
-	return false
 }
 
 func missingChecks(lab *catalog.Lab, g *grader.Lab) []string {

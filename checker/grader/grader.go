@@ -10,7 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -148,7 +148,7 @@ func (h *Harness) TempDir() string { return h.tempDir }
 
 // Path joins elements under the check's temporary directory.
 func (h *Harness) Path(elem ...string) string {
-	return strings.Join(append([]string{h.tempDir}, elem...), string(os.PathSeparator))
+	return filepath.Join(append([]string{h.tempDir}, elem...)...)
 }
 
 // Run runs the learner's code in its own process. A panic, timeout,

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -218,7 +219,7 @@ func CheckDocker(ctx context.Context) error {
 	defer cli.Close()
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if _, err := cli.Ping(ctx, pingOptions()); err != nil {
+	if _, err := cli.Ping(ctx, client.PingOptions{}); err != nil {
 		return fmt.Errorf("%w: %v (start Docker, or set DOCKER_HOST)", ErrNoDocker, err)
 	}
 	return nil
@@ -235,16 +236,8 @@ func lastLogLines(ctx context.Context, c testcontainers.Container, n int) string
 		return ""
 	}
 	defer rc.Close()
-	var b strings.Builder
-	buf := make([]byte, 32<<10)
-	for {
-		k, err := rc.Read(buf)
-		b.Write(buf[:k])
-		if err != nil {
-			break
-		}
-	}
-	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	data, _ := io.ReadAll(rc)
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
@@ -270,5 +263,3 @@ func mappedHostPort(ctx context.Context, c testcontainers.Container, port string
 	}
 	return host + ":" + p.Port(), nil
 }
-
-func pingOptions() client.PingOptions { return client.PingOptions{} }

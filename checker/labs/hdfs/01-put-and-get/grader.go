@@ -52,7 +52,7 @@ var Lab = grader.Lab{
 }
 
 func client(h *grader.Harness) (*hdfs.Client, error) {
-	return hdfs.NewClient(services.HDFSClientOptions(h.Endpoints.HDFSNameNode, h.Endpoints.HDFSDataNodes))
+	return h.Endpoints.HDFSClient()
 }
 
 // payload is size seeded random bytes: different on every run.

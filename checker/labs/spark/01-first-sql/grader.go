@@ -13,8 +13,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/colinmarc/hdfs/v2"
-
 	"github.com/delab-dev/delab/checker/grader"
 	"github.com/delab-dev/delab/checker/services"
 )
@@ -108,7 +106,7 @@ func run(ctx context.Context, h *grader.Harness) (map[string]siteStats, []siteSt
 	data, truth := generate(h.Seed())
 	dir := "/delab/" + h.Unique("sql")
 	file := dir + "/readings.csv"
-	c, err := hdfs.NewClient(services.HDFSClientOptions(h.Endpoints.HDFSNameNode, h.Endpoints.HDFSDataNodes))
+	c, err := h.Endpoints.HDFSClient()
 	if err != nil {
 		return nil, nil, fmt.Errorf("grader's HDFS client: %w", err)
 	}

@@ -28,12 +28,12 @@ func dashboardRun(opts *DashboardOptions) error {
 	w := opts.IO.Out
 	st := newStyle(opts.IO.Color)
 	fmt.Fprintln(w, st.bold("delab")+" — learn data engineering by doing it")
-	points, max, passed, total := 0, 0, 0, 0
+	points, maxPoints, passed, total := 0, 0, 0, 0
 	// Columns as wide as the longest id and title, so every row lines up.
 	idWidth, titleWidth := 0, 0
 	for _, l := range c.Labs() {
-		idWidth = maxInt(idWidth, len(l.ID))
-		titleWidth = maxInt(titleWidth, len([]rune(l.Title)))
+		idWidth = max(idWidth, len(l.ID))
+		titleWidth = max(titleWidth, len([]rune(l.Title)))
 	}
 	for _, t := range c.Tracks {
 		if len(t.Labs) == 0 && len(t.Lessons) == 0 {
@@ -49,7 +49,7 @@ func dashboardRun(opts *DashboardOptions) error {
 				got = lp.Points
 			}
 			points += got
-			max += l.MaxPoints()
+			maxPoints += l.MaxPoints()
 			total++
 			if status == progress.Passed {
 				passed++
@@ -65,7 +65,7 @@ func dashboardRun(opts *DashboardOptions) error {
 		}
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "Progress: %d/%d points, %d/%d labs passed\n", points, max, passed, total)
+	fmt.Fprintf(w, "Progress: %d/%d points, %d/%d labs passed\n", points, maxPoints, passed, total)
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, st.bold("Next: ")+nextStep(c, p))
 	return nil
@@ -123,13 +123,6 @@ func ago(d time.Duration) string {
 		return fmt.Sprintf("%dh ago", int(d.Hours()))
 	}
 	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
-}
-
-func maxInt(a, b int) int {
-	if a > b {
-		return a
-	}
-	return b
 }
 
 // style paints text when colour is on.
