@@ -9,8 +9,9 @@ import (
 	lab2 "github.com/delab-dev/delab/checker/labs/serialization/01-csv-to-arrow"    // package csvtoarrow
 	lab3 "github.com/delab-dev/delab/checker/labs/serialization/02-parquet-pruning" // package parquetpruning
 	lab4 "github.com/delab-dev/delab/checker/labs/serialization/03-avro-evolution"  // package avroevolution
-	lab5 "github.com/delab-dev/delab/checker/labs/spark/01-first-sql"               // package firstsql
-	lab6 "github.com/delab-dev/delab/checker/labs/start/01-logs-to-metrics"         // package logstometrics
+	lab5 "github.com/delab-dev/delab/checker/labs/serialization/04-format-shootout" // package formatshootout
+	lab6 "github.com/delab-dev/delab/checker/labs/spark/01-first-sql"               // package firstsql
+	lab7 "github.com/delab-dev/delab/checker/labs/start/01-logs-to-metrics"         // package logstometrics
 )
 
 var registry = []*grader.Lab{
@@ -21,4 +22,5 @@ var registry = []*grader.Lab{
 	&lab4.Lab,
 	&lab5.Lab,
 	&lab6.Lab,
+	&lab7.Lab,
 }

@@ -39,6 +39,16 @@ func listRun(opts *ListOptions) error {
 	}
 	st := newStyle(opts.IO.Color)
 	w := opts.IO.Out
+	// One id column for the whole list, as wide as the longest id.
+	width := 0
+	for _, t := range c.Tracks {
+		for _, l := range t.Lessons {
+			width = max(width, len(l.ID))
+		}
+		for _, l := range t.Labs {
+			width = max(width, len(l.ID))
+		}
+	}
 	for i, t := range c.Tracks {
 		if i > 0 {
 			fmt.Fprintln(w)
@@ -52,14 +62,14 @@ func listRun(opts *ListOptions) error {
 			if _, ok := p.Lessons[l.ID]; ok {
 				read = "✓"
 			}
-			fmt.Fprintf(w, "  %s lesson %-40s %s %s\n", read, l.ID, l.Title, st.dim(fmt.Sprintf("(%d min)", l.Minutes)))
+			fmt.Fprintf(w, "  %s lesson %-*s %s %s\n", read, width, l.ID, l.Title, st.dim(fmt.Sprintf("(%d min)", l.Minutes)))
 		}
 		for _, l := range t.Labs {
 			services := ""
 			if len(l.Services) > 0 {
 				services = st.dim(" needs " + joinServices(l.Services))
 			}
-			fmt.Fprintf(w, "  %s lab    %-40s %s %s%s\n", st.mark(p.Status(l.ID)), l.ID, l.Title, st.dim(fmt.Sprintf("(%d points)", l.MaxPoints())), services)
+			fmt.Fprintf(w, "  %s lab    %-*s %s %s%s\n", st.mark(p.Status(l.ID)), width, l.ID, l.Title, st.dim(fmt.Sprintf("(%d points)", l.MaxPoints())), services)
 		}
 	}
 	return nil
