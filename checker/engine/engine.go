@@ -204,6 +204,9 @@ func (e *Engine) runCheck(ctx context.Context, lab *catalog.Lab, c *catalog.Chec
 		ep = session.Endpoints()
 	}
 	h := grader.NewHarness(lab, c, r, dir, e.seedFor(c.ID), ep)
+	if session != nil {
+		h.Faults = session
+	}
 	defer func() {
 		h.RunCleanups()
 		out.Duration = report.Sec(time.Since(start))

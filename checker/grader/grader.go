@@ -103,6 +103,14 @@ type Runner interface {
 	Run(ctx context.Context, opts RunOptions) (*Result, error)
 }
 
+// Faults is how a check breaks a service on purpose, to grade code that
+// must survive it. The engine passes its services session.
+type Faults interface {
+	// Restart kills the service's main process as a crash would, and
+	// returns once it runs again (same addresses).
+	Restart(ctx context.Context, svc catalog.Service) error
+}
+
 // Harness is what a check function uses to run the learner's code and to
 // say what it did. Its log lines become the check's transcript.
 type Harness struct {
@@ -116,6 +124,9 @@ type Harness struct {
 	seed    uint64
 	// Endpoints of the lab's services, zero for service-free labs.
 	Endpoints services.Endpoints
+	// Faults injects failures into the lab's services; nil for
+	// service-free labs.
+	Faults Faults
 	log       []string
 	output    []string
 	cleanups  []func()

@@ -1,7 +1,9 @@
 package services
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"fmt"
 	"time"
 
@@ -12,6 +14,9 @@ import (
 const (
 	kafkaClusterID   = "5L6g3nShT-eMCtK--X86sw"
 	kafkaStartScript = "/tmp/delab-kafka-start.sh"
+	kafkaPidFile     = "/tmp/delab-kafka.pid"
+	kafkaRestartFile = "/tmp/delab-kafka.restart"
+	kafkaStartedLog  = "Kafka Server started"
 	// KafkaInternalBroker is the broker address for containers on the stack's network.
 	KafkaInternalBroker = "kafka:19092"
 )
@@ -62,13 +67,13 @@ func Kafka(ctx context.Context, opts ...Option) (*KafkaContainer, error) {
 		testcontainers.WithEnv(env),
 		testcontainers.WithExposedPorts("9092/tcp"),
 		testcontainers.WithEntrypoint("sh"),
-		testcontainers.WithCmd("-c", "while [ ! -f "+kafkaStartScript+" ]; do sleep 0.1; done; exec bash "+kafkaStartScript),
+		testcontainers.WithCmd("-c", kafkaSupervisor),
 		testcontainers.WithAdditionalLifecycleHooks(testcontainers.ContainerLifecycleHooks{
 			PostStarts: []testcontainers.ContainerHook{writeKafkaStartScript},
 		}),
 		// WithWaitStrategy alone would cap the wait at 60s: too short for a
 		// JVM on a busy 2-core machine.
-		testcontainers.WithWaitStrategyAndDeadline(cfg.startup, wait.ForLog("Kafka Server started").WithStartupTimeout(cfg.startup)),
+		testcontainers.WithWaitStrategyAndDeadline(cfg.startup, wait.ForLog(kafkaStartedLog).WithStartupTimeout(cfg.startup)),
 	)
 	c, err := testcontainers.Run(ctx, cfg.image, customizers...)
 	out := &KafkaContainer{DockerContainer: c, Image: cfg.image}
@@ -81,6 +86,67 @@ func Kafka(ctx context.Context, opts ...Option) (*KafkaContainer, error) {
 	}
 	out.Brokers = []string{addr}
 	return out, nil
+}
+
+// kafkaSupervisor is the container's main process. It waits for the start
+// script, runs the broker, and starts it again only when a grader asked for
+// a restart (RestartBroker leaves a marker file first); a broker that dies
+// on its own still ends the container, so Health sees it. It forwards
+// docker stop's SIGTERM to the broker, which as PID 1 sh would ignore.
+const kafkaSupervisor = `trap 'kill -TERM $pid 2>/dev/null; wait $pid; exit 0' TERM INT
+while [ ! -f ` + kafkaStartScript + ` ]; do sleep 0.1; done
+while :; do
+  bash ` + kafkaStartScript + ` & pid=$!
+  echo $pid > ` + kafkaPidFile + `
+  wait $pid; code=$?
+  [ -f ` + kafkaRestartFile + ` ] || exit $code
+  rm -f ` + kafkaRestartFile + `
+  echo "delab: broker killed by the checker; starting it again"
+done`
+
+// RestartBroker kills the broker process with SIGKILL, as a crash would,
+// and waits until the broker in the same container has started again:
+// same ports, same advertised listener, same log directory. It is the
+// checker's fault injection; containers started before this supervisor
+// existed (an old warm broker) cannot do it and say so.
+func (k *KafkaContainer) RestartBroker(ctx context.Context, timeout time.Duration) error {
+	before, err := k.countLog(ctx, kafkaStartedLog)
+	if err != nil {
+		return err
+	}
+	code, _, err := k.Exec(ctx, []string{"sh", "-c", "test -f " + kafkaPidFile + " && touch " + kafkaRestartFile + " && kill -9 $(cat " + kafkaPidFile + ")"})
+	if err != nil {
+		return fmt.Errorf("kill the broker: %w", err)
+	}
+	if code != 0 {
+		return fmt.Errorf("kill the broker: this broker cannot be restarted in place (a warm broker from an older delab? run `delab down`)")
+	}
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		n, err := k.countLog(ctx, kafkaStartedLog)
+		if err == nil && n > before {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("the broker did not start again within %s", timeout)
+}
+
+func (k *KafkaContainer) countLog(ctx context.Context, line string) (int, error) {
+	rc, err := k.Logs(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read the broker's log: %w", err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		return 0, fmt.Errorf("read the broker's log: %w", err)
+	}
+	return bytes.Count(data, []byte(line)), nil
 }
 
 // writeKafkaStartScript gives the waiting container its advertised

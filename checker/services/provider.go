@@ -19,6 +19,10 @@ type Session interface {
 	Health(ctx context.Context) error
 	// Release ends the use: ephemeral services are removed, warm ones kept.
 	Release(ctx context.Context) error
+	// Restart kills a service's main process as a crash would and waits
+	// until it runs again in the same container: the checker's fault
+	// injection. Only Kafka supports it today.
+	Restart(ctx context.Context, svc catalog.Service) error
 }
 
 // Provider hands out sessions; the grading engine asks it for what a lab needs.

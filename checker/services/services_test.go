@@ -166,3 +166,69 @@ func TestSweepRemovesWhatADeadProcessLeft(t *testing.T) {
 	require.NoError(t, err, "a live process's container is kept")
 	assert.True(t, st.Running)
 }
+
+func TestKafkaRestartBrokerKeepsAddressAndData(t *testing.T) {
+	requireDocker(t)
+	ctx := context.Background()
+	k, err := Kafka(ctx)
+	testcontainers.CleanupContainer(t, k.DockerContainer)
+	require.NoError(t, err)
+
+	cfg := sarama.NewConfig()
+	cfg.Version = sarama.V4_0_0_0
+	cfg.Producer.Return.Successes = true
+	cfg.Producer.RequiredAcks = sarama.WaitForAll
+	admin, err := sarama.NewClusterAdmin(k.Brokers, cfg)
+	require.NoError(t, err)
+	require.NoError(t, admin.CreateTopic("restart", &sarama.TopicDetail{NumPartitions: 1, ReplicationFactor: 1}, false))
+	admin.Close()
+	send := func(v string) error {
+		prod, err := sarama.NewSyncProducer(k.Brokers, cfg)
+		if err != nil {
+			return err
+		}
+		defer prod.Close()
+		_, _, err = prod.SendMessage(&sarama.ProducerMessage{Topic: "restart", Value: sarama.StringEncoder(v)})
+		return err
+	}
+	require.NoError(t, send("before"))
+
+	before, err := k.countLog(ctx, kafkaStartedLog)
+	require.NoError(t, err)
+	require.NoError(t, k.RestartBroker(ctx, 2*time.Minute))
+	after, err := k.countLog(ctx, kafkaStartedLog)
+	require.NoError(t, err)
+	assert.Equal(t, before+1, after, "the broker started exactly once more")
+	addr, err := mappedHostPort(ctx, k.DockerContainer, "9092/tcp")
+	require.NoError(t, err)
+	assert.Equal(t, k.Brokers[0], addr, "the host address survives the restart")
+	st, err := k.State(ctx)
+	require.NoError(t, err)
+	assert.True(t, st.Running, "the container keeps running")
+
+	require.NoError(t, send("after"))
+	cons, err := sarama.NewConsumer(k.Brokers, cfg)
+	require.NoError(t, err)
+	defer cons.Close()
+	pc, err := cons.ConsumePartition("restart", 0, sarama.OffsetOldest)
+	require.NoError(t, err)
+	defer pc.Close()
+	var got []string
+	for len(got) < 2 {
+		select {
+		case m := <-pc.Messages():
+			got = append(got, string(m.Value))
+		case <-time.After(10 * time.Second):
+			t.Fatalf("read %v, then nothing for 10s", got)
+		}
+	}
+	assert.Equal(t, []string{"before", "after"}, got, "the record written before the crash survived it")
+
+	// A broker that dies without a restart request still ends the container.
+	_, _, err = k.Exec(ctx, []string{"sh", "-c", "kill -9 $(cat " + kafkaPidFile + ")"})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		st, err := k.State(ctx)
+		return err == nil && !st.Running
+	}, 30*time.Second, 200*time.Millisecond, "a crash nobody asked for stops the container, so Health reports it")
+}

@@ -213,6 +213,17 @@ func (s *Stack) Health(ctx context.Context) error {
 	return nil
 }
 
+// Restart restarts a service of the stack in place (see Session).
+func (s *Stack) Restart(ctx context.Context, svc catalog.Service) error {
+	switch {
+	case svc == catalog.Kafka && s.Kafka != nil:
+		return s.Kafka.RestartBroker(ctx, 2*time.Minute)
+	case svc == catalog.Kafka:
+		return fmt.Errorf("restart kafka: not part of this stack")
+	}
+	return fmt.Errorf("restart %s: not supported", svc)
+}
+
 // Endpoints are the addresses of a stack's services as seen from the host.
 type Endpoints struct {
 	KafkaBrokers  []string
