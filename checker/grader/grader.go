@@ -126,10 +126,10 @@ type Harness struct {
 	Endpoints services.Endpoints
 	// Faults injects failures into the lab's services; nil for
 	// service-free labs.
-	Faults Faults
-	log       []string
-	output    []string
-	cleanups  []func()
+	Faults   Faults
+	log      []string
+	output   []string
+	cleanups []func()
 }
 
 // NewHarness is used by the engine (and tests) to prepare a check's harness.

@@ -3,8 +3,8 @@ package services
 import (
 	"bytes"
 	"context"
-	"io"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/testcontainers/testcontainers-go"
