@@ -6,12 +6,13 @@ import (
 	"github.com/delab-dev/delab/checker/grader"
 	lab0 "github.com/delab-dev/delab/checker/labs/hdfs/01-put-and-get"              // package putandget
 	lab1 "github.com/delab-dev/delab/checker/labs/kafka/01-first-produce-consume"   // package firstproduceconsume
-	lab2 "github.com/delab-dev/delab/checker/labs/serialization/01-csv-to-arrow"    // package csvtoarrow
-	lab3 "github.com/delab-dev/delab/checker/labs/serialization/02-parquet-pruning" // package parquetpruning
-	lab4 "github.com/delab-dev/delab/checker/labs/serialization/03-avro-evolution"  // package avroevolution
-	lab5 "github.com/delab-dev/delab/checker/labs/serialization/04-format-shootout" // package formatshootout
-	lab6 "github.com/delab-dev/delab/checker/labs/spark/01-first-sql"               // package firstsql
-	lab7 "github.com/delab-dev/delab/checker/labs/start/01-logs-to-metrics"         // package logstometrics
+	lab2 "github.com/delab-dev/delab/checker/labs/kafka/03-reliable-producer"       // package reliableproducer
+	lab3 "github.com/delab-dev/delab/checker/labs/serialization/01-csv-to-arrow"    // package csvtoarrow
+	lab4 "github.com/delab-dev/delab/checker/labs/serialization/02-parquet-pruning" // package parquetpruning
+	lab5 "github.com/delab-dev/delab/checker/labs/serialization/03-avro-evolution"  // package avroevolution
+	lab6 "github.com/delab-dev/delab/checker/labs/serialization/04-format-shootout" // package formatshootout
+	lab7 "github.com/delab-dev/delab/checker/labs/spark/01-first-sql"               // package firstsql
+	lab8 "github.com/delab-dev/delab/checker/labs/start/01-logs-to-metrics"         // package logstometrics
 )
 
 var registry = []*grader.Lab{
@@ -23,4 +24,5 @@ var registry = []*grader.Lab{
 	&lab5.Lab,
 	&lab6.Lab,
 	&lab7.Lab,
+	&lab8.Lab,
 }

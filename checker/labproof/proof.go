@@ -21,6 +21,17 @@ type Proof struct {
 	// Wrong lists wrong solutions, each a folder holding a complete package
 	// with one realistic mistake, and the check that must catch it.
 	Wrong []WrongSolution `yaml:"wrong"`
+	// Normalise lists the lab's own placeholders, for transcript parts
+	// that depend on timing (how far a stream got before a crash): each
+	// pattern is a Go regexp replaced by its replacement.
+	Normalise []Normaliser `yaml:"normalise"`
+}
+
+// Normaliser is one entry of proof.yaml's normalise list.
+type Normaliser struct {
+	Pattern string `yaml:"pattern"`
+	Replace string `yaml:"replace"`
+	re      *regexp.Regexp
 }
 
 // WrongSolution is one entry of proof.yaml.
@@ -42,6 +53,14 @@ func LoadProof(path string) (*Proof, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(&p); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	for i := range p.Normalise {
+		n := &p.Normalise[i]
+		re, err := regexp.Compile(n.Pattern)
+		if err != nil || n.Replace == "" {
+			return nil, fmt.Errorf("%s: normalise[%d]: a valid pattern and a replacement are required (%v)", path, i, err)
+		}
+		n.re = re
 	}
 	for i, w := range p.Wrong {
 		if w.Dir == "" || w.Fails == "" {
@@ -66,17 +85,22 @@ var normalisers = []struct {
 	{regexp.MustCompile(`-u[0-9a-f]{8}\b`), "-u<id>"},
 	{regexp.MustCompile(`127\.0\.0\.1:\d+`), "127.0.0.1:<port>"},
 	{regexp.MustCompile(`\+0x[0-9a-f]+`), "+0xN"},
+	{regexp.MustCompile(`\b\d+(\.\d+)? events/s\b`), "<n> events/s"},
+	{regexp.MustCompile(`\b\d+\.\d+×`), "<n>×"},
 }
 
 // Transcript renders a lab report as plain, verbose text with timings,
 // sizes and temporary paths replaced by placeholders, so that it is stable
 // across machines and runs.
-func Transcript(l *report.Lab) string {
+func Transcript(l *report.Lab, extra ...Normaliser) string {
 	var b bytes.Buffer
 	_ = report.WriteText(&b, &report.Run{Labs: []*report.Lab{l}}, report.TextOptions{Verbose: true})
 	s := b.String()
 	for _, n := range normalisers {
 		s = n.re.ReplaceAllString(s, n.repl)
+	}
+	for _, n := range extra {
+		s = n.re.ReplaceAllString(s, n.Replace)
 	}
 	return s
 }

@@ -1,0 +1,402 @@
+// Package reliableproducer grades the lab "A producer that survives a
+// crash": it crashes the broker (SIGKILL, then a restart in the same
+// container) while the learner's producer is mid-stream, reads the topic
+// back with its own consumer, and compares the learner's throughput with
+// a reference producer it runs against the same broker in the same run.
+package reliableproducer
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/delab-dev/delab/checker/catalog"
+	"github.com/delab-dev/delab/checker/grader"
+	reference "github.com/delab-dev/delab/checker/labs/kafka/03-reliable-producer/solution"
+)
+
+//go:embed harness.go.txt
+var harness string
+
+//go:embed starter.txtar
+var starter []byte
+
+// Lab is the trusted grader for labs/kafka/03-reliable-producer.
+var Lab = grader.Lab{
+	ID:      "kafka/03-reliable-producer",
+	Harness: harness,
+	Starter: starter,
+	Kits:    []string{"kafka"},
+	Checks: map[string]grader.CheckFunc{
+		"delivered":    delivered,
+		"exactly-once": exactlyOnce,
+		"throughput":   throughput,
+	},
+}
+
+const (
+	partitions = 3
+	// crashEvents is the size of the stream the broker crashes under:
+	// long enough that a fast producer is still sending when it does.
+	crashEvents = 200_000
+	// crashAfter is how far into the stream the crash comes, at the least.
+	crashAfter = 2_000
+	// speedEvents is the size of the throughput runs.
+	speedEvents = 50_000
+	// MinRatio is the share of the reference producer's throughput a
+	// learner's producer must reach.
+	MinRatio = 0.25
+)
+
+// Events generates n events over 50 devices, each device's Seq rising.
+func Events(seed uint64, n int) []reference.Event {
+	r := rand.New(rand.NewPCG(seed, 53))
+	kinds := []string{"reading", "reading", "reading", "connect", "disconnect"}
+	seq := map[string]int{}
+	out := make([]reference.Event, n)
+	for i := range out {
+		d := fmt.Sprintf("sensor-%02d", r.IntN(50)+1)
+		seq[d]++
+		out[i] = reference.Event{Device: d, Seq: seq[d], Kind: kinds[r.IntN(len(kinds))], At: 1_793_577_600_000 + int64(i)*10}
+	}
+	return out
+}
+
+func config() *sarama.Config {
+	cfg := sarama.NewConfig()
+	cfg.Version = sarama.V4_0_0_0
+	cfg.Consumer.MaxWaitTime = 50 * time.Millisecond
+	cfg.Consumer.Fetch.Default = 4 << 20
+	cfg.Metadata.Retry.Max = 60
+	cfg.Metadata.Retry.Backoff = 500 * time.Millisecond
+	return cfg
+}
+
+func createTopic(h *grader.Harness, prefix string) (string, error) {
+	topic := h.Unique(prefix)
+	admin, err := sarama.NewClusterAdmin(h.Endpoints.KafkaBrokers, config())
+	if err != nil {
+		return "", fmt.Errorf("grader's Kafka admin: %w", err)
+	}
+	defer admin.Close()
+	if err := admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1}, false); err != nil {
+		return "", fmt.Errorf("create topic %s: %w", topic, err)
+	}
+	return topic, nil
+}
+
+func writeEvents(h *grader.Harness, events []reference.Event) (string, error) {
+	data, _ := json.Marshal(events)
+	file := h.Path("events.json")
+	return file, os.WriteFile(file, data, 0o644)
+}
+
+// offsets returns the high-water mark of every partition.
+func offsets(client sarama.Client, topic string) ([]int64, error) {
+	out := make([]int64, partitions)
+	for p := range out {
+		hwm, err := client.GetOffset(topic, int32(p), sarama.OffsetNewest)
+		if err != nil {
+			return nil, err
+		}
+		out[p] = hwm
+	}
+	return out, nil
+}
+
+func sum(xs []int64) int64 {
+	var s int64
+	for _, x := range xs {
+		s += x
+	}
+	return s
+}
+
+// record is one record as the grader's consumer saw it.
+type record struct {
+	Partition int32
+	Offset    int64
+	Event     reference.Event
+}
+
+// readTopic returns every record of every partition, in offset order.
+func readTopic(brokers []string, topic string) ([]record, []int64, error) {
+	client, err := sarama.NewClient(brokers, config())
+	if err != nil {
+		return nil, nil, err
+	}
+	defer client.Close()
+	hwms, err := offsets(client, topic)
+	if err != nil {
+		return nil, nil, err
+	}
+	consumer, err := sarama.NewConsumerFromClient(client)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer consumer.Close()
+	var out []record
+	for p, hwm := range hwms {
+		if hwm == 0 {
+			continue
+		}
+		pc, err := consumer.ConsumePartition(topic, int32(p), sarama.OffsetOldest)
+		if err != nil {
+			return nil, nil, err
+		}
+		for done := false; !done; {
+			select {
+			case m := <-pc.Messages():
+				var e reference.Event
+				if err := json.Unmarshal(m.Value, &e); err != nil {
+					pc.AsyncClose()
+					return nil, nil, grader.Failf("partition %d offset %d: the value is not the JSON of an Event: %v", p, m.Offset, err)
+				}
+				out = append(out, record{Partition: int32(p), Offset: m.Offset, Event: e})
+				done = m.Offset >= hwm-1
+			case <-time.After(20 * time.Second):
+				pc.AsyncClose()
+				return nil, nil, fmt.Errorf("partition %d: no record for 20s before the high-water mark %d", p, hwm)
+			}
+		}
+		pc.AsyncClose()
+	}
+	return out, hwms, nil
+}
+
+// produceThroughCrash runs the learner's Produce over crashEvents events
+// and crashes the broker once at least crashAfter of them are on the
+// topic. It returns the events and what the topic holds afterwards.
+func produceThroughCrash(ctx context.Context, h *grader.Harness) ([]reference.Event, []record, []int64, error) {
+	if h.Faults == nil {
+		return nil, nil, nil, fmt.Errorf("this check needs a broker it can restart")
+	}
+	topic, err := createTopic(h, "events")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	events := Events(h.Seed(), crashEvents)
+	file, err := writeEvents(h, events)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	h.Logf("created topic %s with %d partitions", topic, partitions)
+	h.Logf("running Produce(brokers, %q, %d events from 50 devices); the broker crashes (SIGKILL) once %d events are on the topic, and restarts", topic, len(events), crashAfter)
+
+	runCtx, stop := context.WithCancel(ctx)
+	crashed := make(chan error, 1)
+	var killedAt time.Time
+	go func() { crashed <- crashWhen(runCtx, h, topic, &killedAt) }()
+	res, runErr := h.Run(ctx, grader.RunOptions{Args: []string{"produce", topic, file}})
+	stop()
+	crashErr := <-crashed
+	if crashErr == errNoCrash {
+		if runErr != nil {
+			return nil, nil, nil, runErr
+		}
+		return nil, nil, nil, grader.Failf("Produce returned before %d events were on the topic, so the broker never crashed under it; it must send every event before it returns", crashAfter)
+	}
+	if crashErr != nil {
+		return nil, nil, nil, fmt.Errorf("crash the broker: %w", crashErr)
+	}
+	if runErr != nil {
+		return nil, nil, nil, runErr
+	}
+	var span struct{ Start, End int64 }
+	if err := json.Unmarshal(res.Value, &span); err != nil {
+		return nil, nil, nil, fmt.Errorf("decode the harness's timing: %w", err)
+	}
+	if !killedAt.Before(time.Unix(0, span.End)) {
+		// Only a producer far faster than any seen so far gets here: the
+		// check proved nothing, which is the checker's problem to report.
+		return nil, nil, nil, fmt.Errorf("the broker crashed only after Produce had returned, so the check tested nothing; please report this")
+	}
+	h.Logf("the broker crashed while Produce was running, and started again")
+	recs, hwms, err := readTopic(h.Endpoints.KafkaBrokers, topic)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("grader reading the topic: %w", err)
+	}
+	h.Logf("read the topic back with the grader's own consumer: high-water marks %v, %d records", hwms, len(recs))
+	return events, recs, hwms, nil
+}
+
+var errNoCrash = fmt.Errorf("no crash")
+
+// crashWhen polls the topic's high-water marks and restarts the broker
+// once they add up to crashAfter; errNoCrash if the run ended first.
+func crashWhen(ctx context.Context, h *grader.Harness, topic string, killedAt *time.Time) error {
+	client, err := sarama.NewClient(h.Endpoints.KafkaBrokers, config())
+	if err != nil {
+		return err
+	}
+	for {
+		hwms, err := offsets(client, topic)
+		if err == nil && sum(hwms) >= crashAfter {
+			client.Close()
+			*killedAt = time.Now()
+			// The restart outlives the learner's run if need be: a broker
+			// left dead would fail every later check.
+			return h.Faults.Restart(context.WithoutCancel(ctx), catalog.Kafka)
+		}
+		select {
+		case <-ctx.Done():
+			client.Close()
+			return errNoCrash
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+func show(e reference.Event) string { return fmt.Sprintf("%s #%d", e.Device, e.Seq) }
+
+func delivered(ctx context.Context, h *grader.Harness) error {
+	events, recs, hwms, err := produceThroughCrash(ctx, h)
+	if err != nil {
+		return err
+	}
+	seen := map[reference.Event]bool{}
+	for _, r := range recs {
+		seen[r.Event] = true
+	}
+	missing := 0
+	var first *reference.Event
+	for i, e := range events {
+		if !seen[e] {
+			missing++
+			if first == nil {
+				first = &events[i]
+			}
+		}
+	}
+	if missing > 0 {
+		return grader.Mismatch(fmt.Sprintf("%d of %d events are not on the topic (high-water marks %v), though Produce returned no error; the first missing is %s", missing, len(events), hwms, show(*first)),
+			fmt.Sprintf("all %d events", len(events)), fmt.Sprintf("%d distinct events", len(events)-missing))
+	}
+	h.Logf("every one of the %d events is on the topic", len(events))
+	return nil
+}
+
+func exactlyOnce(ctx context.Context, h *grader.Harness) error {
+	events, recs, _, err := produceThroughCrash(ctx, h)
+	if err != nil {
+		return err
+	}
+	sort.SliceStable(recs, func(i, j int) bool {
+		if recs[i].Partition != recs[j].Partition {
+			return recs[i].Partition < recs[j].Partition
+		}
+		return recs[i].Offset < recs[j].Offset
+	})
+	where := map[reference.Event]record{}
+	dups := 0
+	var firstDup, firstAt *record
+	for i, r := range recs {
+		if prev, ok := where[r.Event]; ok {
+			dups++
+			if firstDup == nil {
+				firstDup, firstAt = &recs[i], &prev
+			}
+			continue
+		}
+		where[r.Event] = r
+	}
+	if dups > 0 {
+		return grader.Mismatch(fmt.Sprintf("%d records on the topic are duplicates; the first: %s at partition %d offset %d is also at partition %d offset %d", dups, show(firstDup.Event), firstDup.Partition, firstDup.Offset, firstAt.Partition, firstAt.Offset),
+			fmt.Sprintf("%d records, each event once", len(events)), fmt.Sprintf("%d records", len(recs)))
+	}
+	partitionOf, last := map[string]int32{}, map[string]int{}
+	for _, r := range recs {
+		d := r.Event.Device
+		if p, ok := partitionOf[d]; ok && p != r.Partition {
+			return grader.Mismatch(d+"'s events are in more than one partition: key them by device", fmt.Sprintf("all in partition %d", p), fmt.Sprintf("also in partition %d", r.Partition))
+		}
+		partitionOf[d] = r.Partition
+		if r.Event.Seq <= last[d] {
+			return grader.Mismatch(fmt.Sprintf("%s's events are out of order in partition %d", d, r.Partition), fmt.Sprintf("#%d after #%d", last[d]+1, last[d]), fmt.Sprintf("#%d at offset %d", r.Event.Seq, r.Offset))
+		}
+		last[d] = r.Event.Seq
+	}
+	h.Logf("each event is on the topic exactly once, and each device's events are in order in one partition")
+	return nil
+}
+
+func rate(n int, d time.Duration) float64 { return float64(n) / d.Seconds() }
+
+func throughput(ctx context.Context, h *grader.Harness) error {
+	events := Events(h.Seed(), speedEvents)
+	file, err := writeEvents(h, events)
+	if err != nil {
+		return err
+	}
+	// The reference runs before and after the learner, and the mean of its
+	// two rates is the yardstick, so drift on a busy machine affects both.
+	var refRates []float64
+	runReference := func() error {
+		topic, err := createTopic(h, "reference")
+		if err != nil {
+			return err
+		}
+		start := time.Now()
+		if err := reference.Produce(h.Endpoints.KafkaBrokers, topic, events); err != nil {
+			return fmt.Errorf("the reference producer failed: %w", err)
+		}
+		refRates = append(refRates, rate(len(events), time.Since(start)))
+		return nil
+	}
+	h.Logf("running the reference producer: %d events to a topic of %d partitions", len(events), partitions)
+	if err := runReference(); err != nil {
+		return err
+	}
+	topic, err := createTopic(h, "events")
+	if err != nil {
+		return err
+	}
+	// A producer that cannot finish in four times what the threshold allows
+	// (and at least 20s) is stopped there: it is far too slow already.
+	budget := max(20*time.Second, 4*time.Duration(float64(time.Second)*float64(len(events))/(MinRatio*refRates[0])))
+	h.Logf("running Produce(brokers, %q, %d events), timed by the harness, for at most %s", topic, len(events), budget.Round(time.Second))
+	began := time.Now()
+	res, err := h.Run(ctx, grader.RunOptions{Args: []string{"produce", topic, file}, Timeout: budget})
+	if err != nil && ctx.Err() == nil && time.Since(began) >= budget {
+		return grader.Mismatch(fmt.Sprintf("your producer had not sent %d events after %s, so it is slower than %.0f events/s, under %.2f× the reference producer's throughput", len(events), budget.Round(time.Second), float64(len(events))/budget.Seconds(), float64(len(events))/budget.Seconds()/refRates[0]),
+			fmt.Sprintf("at least %.2f× (%.0f events/s)", MinRatio, MinRatio*refRates[0]), fmt.Sprintf("under %.0f events/s", float64(len(events))/budget.Seconds()))
+	}
+	if err != nil {
+		return err
+	}
+	var span struct{ Start, End int64 }
+	if err := json.Unmarshal(res.Value, &span); err != nil || span.End <= span.Start {
+		return fmt.Errorf("decode the harness's timing: %v", err)
+	}
+	ns := span.End - span.Start
+	if err := runReference(); err != nil {
+		return err
+	}
+	client, err := sarama.NewClient(h.Endpoints.KafkaBrokers, config())
+	if err != nil {
+		return err
+	}
+	hwms, err := offsets(client, topic)
+	client.Close()
+	if err != nil {
+		return err
+	}
+	if sum(hwms) < int64(len(events)) {
+		return grader.Mismatch(fmt.Sprintf("the topic holds fewer records than Produce was given (high-water marks %v)", hwms), len(events), sum(hwms))
+	}
+	ref := (refRates[0] + refRates[1]) / 2
+	mine := rate(len(events), time.Duration(ns))
+	h.Logf("reference producer: %.0f events/s (mean of a run before and after yours); yours: %.0f events/s, %.2f× the reference", ref, mine, mine/ref)
+	if mine < MinRatio*ref {
+		return grader.Mismatch(fmt.Sprintf("your producer is too slow: it reached %.2f× the reference producer's throughput on the same broker", mine/ref),
+			fmt.Sprintf("at least %.2f× (%.0f events/s)", MinRatio, MinRatio*ref), fmt.Sprintf("%.0f events/s", mine))
+	}
+	return nil
+}
