@@ -48,6 +48,10 @@ const (
 	crashEvents = 200_000
 	// crashAfter is how far into the stream the crash comes, at the least.
 	crashAfter = 2_000
+	// crashBudget bounds a run through the crash: 200,000 events in 45s
+	// (a restart included) is far below the throughput check's bar, so a
+	// producer still running then is stopped instead of waited for.
+	crashBudget = 45 * time.Second
 	// speedEvents is the size of the throughput runs.
 	speedEvents = 50_000
 	// MinRatio is the share of the reference producer's throughput a
@@ -194,9 +198,13 @@ func produceThroughCrash(ctx context.Context, h *grader.Harness) ([]reference.Ev
 	crashed := make(chan error, 1)
 	var killedAt time.Time
 	go func() { crashed <- crashWhen(runCtx, h, topic, &killedAt) }()
-	res, runErr := h.Run(ctx, grader.RunOptions{Args: []string{"produce", topic, file}})
+	began := time.Now()
+	res, runErr := h.Run(ctx, grader.RunOptions{Args: []string{"produce", topic, file}, Timeout: crashBudget})
 	stop()
 	crashErr := <-crashed
+	if runErr != nil && ctx.Err() == nil && time.Since(began) >= crashBudget {
+		runErr = grader.Failf("Produce had not sent %d events %s after it started, a broker restart included, and was stopped: it is far too slow to judge (see the throughput check)", len(events), crashBudget)
+	}
 	if crashErr == errNoCrash {
 		if runErr != nil {
 			return nil, nil, nil, runErr

@@ -1,0 +1,319 @@
+// Package keyedproducer grades the lab "A keyed producer": it asks the
+// learner's CreateTopic for a topic and describes it with its own admin
+// client, then runs the learner's Produce and reads every partition back
+// with its own consumer: values, keys, partitions, order and headers.
+package keyedproducer
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/delab-dev/delab/checker/grader"
+	reference "github.com/delab-dev/delab/checker/labs/kafka/02-keyed-producer/solution"
+)
+
+//go:embed harness.go.txt
+var harness string
+
+//go:embed starter.txtar
+var starter []byte
+
+// Lab is the trusted grader for labs/kafka/02-keyed-producer.
+var Lab = grader.Lab{
+	ID:      "kafka/02-keyed-producer",
+	Harness: harness,
+	Starter: starter,
+	Kits:    []string{"kafka"},
+	Checks: map[string]grader.CheckFunc{
+		"topic":   topic,
+		"once":    once,
+		"keyed":   keyed,
+		"headers": headers,
+	},
+}
+
+// Events generates n events over devices, each device's Seq rising.
+func Events(seed uint64, n, devices int) []reference.Event {
+	r := rand.New(rand.NewPCG(seed, 61))
+	kinds := []string{"reading", "reading", "reading", "connect", "disconnect"}
+	seq := map[string]int{}
+	out := make([]reference.Event, n)
+	for i := range out {
+		d := fmt.Sprintf("sensor-%02d", r.IntN(devices)+1)
+		seq[d]++
+		out[i] = reference.Event{Device: d, Seq: seq[d], Kind: kinds[r.IntN(len(kinds))], At: 1_793_577_600_000 + int64(i)*250}
+	}
+	return out
+}
+
+func config() *sarama.Config {
+	cfg := sarama.NewConfig()
+	cfg.Version = sarama.V4_0_0_0
+	cfg.Consumer.MaxWaitTime = 50 * time.Millisecond
+	return cfg
+}
+
+func admin(h *grader.Harness) (sarama.ClusterAdmin, error) {
+	a, err := sarama.NewClusterAdmin(h.Endpoints.KafkaBrokers, config())
+	if err != nil {
+		return nil, fmt.Errorf("grader's Kafka admin: %w", err)
+	}
+	return a, nil
+}
+
+// partitionCount describes topic with the grader's own admin client; -1
+// when it does not exist.
+func partitionCount(h *grader.Harness, topic string) (int, error) {
+	a, err := admin(h)
+	if err != nil {
+		return 0, err
+	}
+	defer a.Close()
+	meta, err := a.DescribeTopics([]string{topic})
+	if err != nil {
+		return 0, err
+	}
+	if len(meta) != 1 || errors.Is(meta[0].Err, sarama.ErrUnknownTopicOrPartition) {
+		return -1, nil
+	}
+	if meta[0].Err != sarama.ErrNoError {
+		return 0, meta[0].Err
+	}
+	return len(meta[0].Partitions), nil
+}
+
+func create(h *grader.Harness, topic string, partitions int32) error {
+	a, err := admin(h)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1}, false)
+}
+
+func runCreate(ctx context.Context, h *grader.Harness, topic string) (string, error) {
+	res, err := h.Run(ctx, grader.RunOptions{Args: []string{"create", topic}, AllowError: true})
+	if err != nil {
+		return "", err
+	}
+	return res.Err, nil
+}
+
+func topic(ctx context.Context, h *grader.Harness) error {
+	name := h.Unique("events")
+	h.Logf("running CreateTopic(brokers, %q)", name)
+	if e, err := runCreate(ctx, h, name); err != nil {
+		return err
+	} else if e != "" {
+		return grader.Failf("CreateTopic returned an error: %s", e)
+	}
+	n, err := partitionCount(h, name)
+	if err != nil {
+		return err
+	}
+	if n != reference.Partitions {
+		return grader.Mismatch(fmt.Sprintf("the grader's admin client describes %s with the wrong number of partitions", name), reference.Partitions, n)
+	}
+	h.Logf("described %s with the grader's admin client: %d partitions", name, n)
+	h.Logf("running CreateTopic(brokers, %q) again, as a setup step run twice would", name)
+	if e, err := runCreate(ctx, h, name); err != nil {
+		return err
+	} else if e != "" {
+		return grader.Mismatch("CreateTopic must accept a topic that already exists with the right partitions", "no error", e)
+	}
+	other := h.Unique("legacy")
+	if err := create(h, other, 2); err != nil {
+		return err
+	}
+	h.Logf("created %s with 2 partitions, then running CreateTopic(brokers, %q)", other, other)
+	e, err := runCreate(ctx, h, other)
+	if err != nil {
+		return err
+	}
+	if e == "" {
+		return grader.Mismatch("CreateTopic must report a topic that exists with another number of partitions: keys would land elsewhere", "an error", "no error")
+	}
+	h.Logf("CreateTopic said: %s", e)
+	return nil
+}
+
+// record is one record as the grader's consumer saw it.
+type record struct {
+	Partition int32
+	Offset    int64
+	Key       string
+	Headers   map[string]string
+	Event     reference.Event
+}
+
+// produce creates a topic with the grader's admin client, runs the
+// learner's Produce, and reads every partition back.
+func produce(ctx context.Context, h *grader.Harness, events []reference.Event) ([]record, error) {
+	name := h.Unique("events")
+	if err := create(h, name, reference.Partitions); err != nil {
+		return nil, err
+	}
+	data, _ := json.Marshal(events)
+	file := h.Path("events.json")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		return nil, err
+	}
+	h.Logf("created topic %s with %d partitions; running Produce(brokers, %q, %d events)", name, reference.Partitions, name, len(events))
+	if _, err := h.Run(ctx, grader.RunOptions{Args: []string{"produce", name, file}}); err != nil {
+		return nil, err
+	}
+	recs, err := readTopic(h.Endpoints.KafkaBrokers, name)
+	if err != nil {
+		return nil, err
+	}
+	h.Logf("read the topic back with the grader's own consumer: %d records", len(recs))
+	return recs, nil
+}
+
+func readTopic(brokers []string, topic string) ([]record, error) {
+	client, err := sarama.NewClient(brokers, config())
+	if err != nil {
+		return nil, err
+	}
+	defer client.Close()
+	consumer, err := sarama.NewConsumerFromClient(client)
+	if err != nil {
+		return nil, err
+	}
+	defer consumer.Close()
+	var out []record
+	for p := int32(0); p < reference.Partitions; p++ {
+		hwm, err := client.GetOffset(topic, p, sarama.OffsetNewest)
+		if err != nil {
+			return nil, err
+		}
+		if hwm == 0 {
+			continue
+		}
+		pc, err := consumer.ConsumePartition(topic, p, sarama.OffsetOldest)
+		if err != nil {
+			return nil, err
+		}
+		for done := false; !done; {
+			select {
+			case m := <-pc.Messages():
+				r := record{Partition: p, Offset: m.Offset, Key: string(m.Key), Headers: map[string]string{}}
+				for _, hd := range m.Headers {
+					r.Headers[string(hd.Key)] = string(hd.Value)
+				}
+				if err := json.Unmarshal(m.Value, &r.Event); err != nil {
+					pc.AsyncClose()
+					return nil, grader.Mismatch(fmt.Sprintf("partition %d offset %d: the value is not the JSON of an Event (%v)", p, m.Offset, err), `{"device":"sensor-03","seq":1,"kind":"reading","at":1793577600000}`, string(m.Value))
+				}
+				out = append(out, r)
+				done = m.Offset >= hwm-1
+			case <-time.After(10 * time.Second):
+				pc.AsyncClose()
+				return nil, fmt.Errorf("partition %d: no record for 10s before the high-water mark %d", p, hwm)
+			}
+		}
+		pc.AsyncClose()
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Partition != out[j].Partition {
+			return out[i].Partition < out[j].Partition
+		}
+		return out[i].Offset < out[j].Offset
+	})
+	return out, nil
+}
+
+func show(e reference.Event) string { return fmt.Sprintf("%s #%d", e.Device, e.Seq) }
+
+func once(ctx context.Context, h *grader.Harness) error {
+	events := Events(h.Seed(), 3000, 40)
+	recs, err := produce(ctx, h, events)
+	if err != nil {
+		return err
+	}
+	seen := map[reference.Event]record{}
+	for _, r := range recs {
+		if prev, dup := seen[r.Event]; dup {
+			return grader.Mismatch(fmt.Sprintf("%s is on the topic twice: partition %d offset %d and partition %d offset %d", show(r.Event), prev.Partition, prev.Offset, r.Partition, r.Offset), "each event once", "twice")
+		}
+		seen[r.Event] = r
+	}
+	for _, e := range events {
+		if _, ok := seen[e]; !ok {
+			return grader.Mismatch(fmt.Sprintf("%s is not on the topic (%d of %d events are)", show(e), len(seen), len(events)), "every event", fmt.Sprintf("%d records", len(recs)))
+		}
+	}
+	h.Logf("every one of the %d events is on the topic once", len(events))
+	return nil
+}
+
+func keyed(ctx context.Context, h *grader.Harness) error {
+	events := Events(h.Seed(), 3000, 40)
+	recs, err := produce(ctx, h, events)
+	if err != nil {
+		return err
+	}
+	// Keys first, shown on the first event produced, so that the evidence
+	// does not depend on where a key-less record happened to land.
+	wrong := 0
+	firstKey := "(the event is missing)"
+	for _, r := range recs {
+		if r.Key != r.Event.Device {
+			wrong++
+		}
+		if r.Event == events[0] {
+			firstKey = fmt.Sprintf("key %q", r.Key)
+		}
+	}
+	if wrong > 0 {
+		return grader.Mismatch(fmt.Sprintf("%d of %d records are not keyed by their device id; for example %s", wrong, len(recs), show(events[0])), fmt.Sprintf("key %q", events[0].Device), firstKey)
+	}
+	partitionOf, last := map[string]int32{}, map[string]int{}
+	for _, r := range recs {
+		d := r.Event.Device
+		if p, ok := partitionOf[d]; ok && p != r.Partition {
+			return grader.Mismatch(d+"'s events are in more than one partition", fmt.Sprintf("all in partition %d", p), fmt.Sprintf("also in partition %d (offset %d)", r.Partition, r.Offset))
+		}
+		partitionOf[d] = r.Partition
+		if r.Event.Seq <= last[d] {
+			return grader.Mismatch(fmt.Sprintf("%s's events are out of order in partition %d", d, r.Partition), fmt.Sprintf("#%d after #%d", last[d]+1, last[d]), fmt.Sprintf("#%d at offset %d", r.Event.Seq, r.Offset))
+		}
+		last[d] = r.Event.Seq
+	}
+	used := map[int32]bool{}
+	for _, p := range partitionOf {
+		used[p] = true
+	}
+	h.Logf("every record is keyed by its device; each of the %d devices stays in one partition, in order (%d partitions in use)", len(partitionOf), len(used))
+	return nil
+}
+
+func headers(ctx context.Context, h *grader.Harness) error {
+	events := Events(h.Seed(), 500, 10)
+	recs, err := produce(ctx, h, events)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		for _, kv := range [][2]string{{"kind", r.Event.Kind}, {"content-type", "application/json"}} {
+			k, v := kv[0], kv[1]
+			if got, ok := r.Headers[k]; !ok || got != v {
+				if !ok {
+					got = "(no such header)"
+				}
+				return grader.Mismatch(fmt.Sprintf("%s (partition %d offset %d): header %q is wrong", show(r.Event), r.Partition, r.Offset, k), v, got)
+			}
+		}
+	}
+	h.Logf("every record carries the headers kind and content-type")
+	return nil
+}
