@@ -11,11 +11,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"sort"
-	"time"
 
 	"github.com/IBM/sarama"
 
 	"github.com/delab-dev/delab/checker/grader"
+	"github.com/delab-dev/delab/checker/labs/kafka/kafkacheck"
 )
 
 //go:embed harness.go.txt
@@ -45,24 +45,7 @@ type reading struct {
 	Value  float64 `json:"value"`
 }
 
-// record is what the grader's consumer saw.
-type record struct {
-	Partition int32
-	Offset    int64
-	Key       string
-	Value     []byte
-}
-
-func config() *sarama.Config {
-	cfg := sarama.NewConfig()
-	cfg.Version = sarama.V4_0_0_0
-	cfg.Producer.Return.Successes = true
-	cfg.Producer.RequiredAcks = sarama.WaitForAll
-	// The grader reads topics that are complete: no reason to let a fetch
-	// (and so closing a partition consumer) wait the default 500ms.
-	cfg.Consumer.MaxWaitTime = 50 * time.Millisecond
-	return cfg
-}
+func config() *sarama.Config { return kafkacheck.Config() }
 
 // readings generates n readings over devices, each device's Seq rising.
 func readings(seed uint64, n, devices int) []reading {
@@ -91,49 +74,9 @@ func createTopic(h *grader.Harness) (string, error) {
 	return topic, nil
 }
 
-// readTopic returns every record in every partition, oldest first.
-func readTopic(topic string, brokers []string) ([]record, error) {
-	client, err := sarama.NewClient(brokers, config())
-	if err != nil {
-		return nil, err
-	}
-	defer client.Close()
-	consumer, err := sarama.NewConsumerFromClient(client)
-	if err != nil {
-		return nil, err
-	}
-	defer consumer.Close()
-	var out []record
-	for p := int32(0); p < partitions; p++ {
-		hwm, err := client.GetOffset(topic, p, sarama.OffsetNewest)
-		if err != nil {
-			return nil, err
-		}
-		if hwm == 0 {
-			continue
-		}
-		pc, err := consumer.ConsumePartition(topic, p, sarama.OffsetOldest)
-		if err != nil {
-			return nil, err
-		}
-		for done := false; !done; {
-			select {
-			case m := <-pc.Messages():
-				out = append(out, record{Partition: p, Offset: m.Offset, Key: string(m.Key), Value: m.Value})
-				done = m.Offset >= hwm-1
-			case <-time.After(10 * time.Second):
-				pc.AsyncClose()
-				return nil, fmt.Errorf("partition %d: no record for 10s before the high-water mark %d", p, hwm)
-			}
-		}
-		pc.AsyncClose()
-	}
-	return out, nil
-}
-
 // runProduce writes readings to a file, runs the learner's Produce, and
 // returns what the topic then holds.
-func runProduce(ctx context.Context, h *grader.Harness, rs []reading) (string, []record, error) {
+func runProduce(ctx context.Context, h *grader.Harness, rs []reading) (string, []kafkacheck.Record, error) {
 	topic, err := createTopic(h)
 	if err != nil {
 		return "", nil, err
@@ -147,7 +90,7 @@ func runProduce(ctx context.Context, h *grader.Harness, rs []reading) (string, [
 	if _, err := h.Run(ctx, grader.RunOptions{Args: []string{"produce", topic, file}}); err != nil {
 		return "", nil, err
 	}
-	recs, err := readTopic(topic, h.Endpoints.KafkaBrokers)
+	recs, _, err := kafkacheck.ReadTopic(h.Endpoints.KafkaBrokers, topic)
 	if err != nil {
 		return "", nil, fmt.Errorf("grader reading the topic: %w", err)
 	}
@@ -195,7 +138,7 @@ func keyedByDevice(ctx context.Context, h *grader.Harness) error {
 	// Keys first, judged on the first reading produced, so that the evidence
 	// does not depend on where a key-less record happened to land.
 	wrongKeys := 0
-	var firstKey *record
+	var firstKey *kafkacheck.Record
 	for i := range recs {
 		var got reading
 		if err := json.Unmarshal(recs[i].Value, &got); err != nil {

@@ -12,13 +12,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"sort"
-	"time"
 
 	"github.com/IBM/sarama"
 
 	"github.com/delab-dev/delab/checker/grader"
 	reference "github.com/delab-dev/delab/checker/labs/kafka/02-keyed-producer/solution"
+	"github.com/delab-dev/delab/checker/labs/kafka/kafkacheck"
 )
 
 //go:embed harness.go.txt
@@ -55,12 +54,7 @@ func Events(seed uint64, n, devices int) []reference.Event {
 	return out
 }
 
-func config() *sarama.Config {
-	cfg := sarama.NewConfig()
-	cfg.Version = sarama.V4_0_0_0
-	cfg.Consumer.MaxWaitTime = 50 * time.Millisecond
-	return cfg
-}
+func config() *sarama.Config { return kafkacheck.Config() }
 
 func admin(h *grader.Harness) (sarama.ClusterAdmin, error) {
 	a, err := sarama.NewClusterAdmin(h.Endpoints.KafkaBrokers, config())
@@ -146,13 +140,10 @@ func topic(ctx context.Context, h *grader.Harness) error {
 	return nil
 }
 
-// record is one record as the grader's consumer saw it.
+// record is one record as the grader's consumer saw it, value decoded.
 type record struct {
-	Partition int32
-	Offset    int64
-	Key       string
-	Headers   map[string]string
-	Event     reference.Event
+	kafkacheck.Record
+	Event reference.Event
 }
 
 // produce creates a topic with the grader's admin client, runs the
@@ -180,55 +171,17 @@ func produce(ctx context.Context, h *grader.Harness, events []reference.Event) (
 }
 
 func readTopic(brokers []string, topic string) ([]record, error) {
-	client, err := sarama.NewClient(brokers, config())
+	raw, _, err := kafkacheck.ReadTopic(brokers, topic)
 	if err != nil {
 		return nil, err
 	}
-	defer client.Close()
-	consumer, err := sarama.NewConsumerFromClient(client)
-	if err != nil {
-		return nil, err
+	out := make([]record, len(raw))
+	for i, r := range raw {
+		out[i].Record = r
+		if err := json.Unmarshal(r.Value, &out[i].Event); err != nil {
+			return nil, grader.Mismatch(fmt.Sprintf("partition %d offset %d: the value is not the JSON of an Event (%v)", r.Partition, r.Offset, err), `{"device":"sensor-03","seq":1,"kind":"reading","at":1793577600000}`, string(r.Value))
+		}
 	}
-	defer consumer.Close()
-	var out []record
-	for p := int32(0); p < reference.Partitions; p++ {
-		hwm, err := client.GetOffset(topic, p, sarama.OffsetNewest)
-		if err != nil {
-			return nil, err
-		}
-		if hwm == 0 {
-			continue
-		}
-		pc, err := consumer.ConsumePartition(topic, p, sarama.OffsetOldest)
-		if err != nil {
-			return nil, err
-		}
-		for done := false; !done; {
-			select {
-			case m := <-pc.Messages():
-				r := record{Partition: p, Offset: m.Offset, Key: string(m.Key), Headers: map[string]string{}}
-				for _, hd := range m.Headers {
-					r.Headers[string(hd.Key)] = string(hd.Value)
-				}
-				if err := json.Unmarshal(m.Value, &r.Event); err != nil {
-					pc.AsyncClose()
-					return nil, grader.Mismatch(fmt.Sprintf("partition %d offset %d: the value is not the JSON of an Event (%v)", p, m.Offset, err), `{"device":"sensor-03","seq":1,"kind":"reading","at":1793577600000}`, string(m.Value))
-				}
-				out = append(out, r)
-				done = m.Offset >= hwm-1
-			case <-time.After(10 * time.Second):
-				pc.AsyncClose()
-				return nil, fmt.Errorf("partition %d: no record for 10s before the high-water mark %d", p, hwm)
-			}
-		}
-		pc.AsyncClose()
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Partition != out[j].Partition {
-			return out[i].Partition < out[j].Partition
-		}
-		return out[i].Offset < out[j].Offset
-	})
 	return out, nil
 }
 

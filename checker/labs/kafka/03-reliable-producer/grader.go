@@ -20,6 +20,7 @@ import (
 	"github.com/delab-dev/delab/checker/catalog"
 	"github.com/delab-dev/delab/checker/grader"
 	reference "github.com/delab-dev/delab/checker/labs/kafka/03-reliable-producer/solution"
+	"github.com/delab-dev/delab/checker/labs/kafka/kafkacheck"
 )
 
 //go:embed harness.go.txt
@@ -73,15 +74,7 @@ func Events(seed uint64, n int) []reference.Event {
 	return out
 }
 
-func config() *sarama.Config {
-	cfg := sarama.NewConfig()
-	cfg.Version = sarama.V4_0_0_0
-	cfg.Consumer.MaxWaitTime = 50 * time.Millisecond
-	cfg.Consumer.Fetch.Default = 4 << 20
-	cfg.Metadata.Retry.Max = 60
-	cfg.Metadata.Retry.Backoff = 500 * time.Millisecond
-	return cfg
-}
+func config() *sarama.Config { return kafkacheck.Config() }
 
 func createTopic(h *grader.Harness, prefix string) (string, error) {
 	topic := h.Unique(prefix)
@@ -102,75 +95,24 @@ func writeEvents(h *grader.Harness, events []reference.Event) (string, error) {
 	return file, os.WriteFile(file, data, 0o644)
 }
 
-// offsets returns the high-water mark of every partition.
-func offsets(client sarama.Client, topic string) ([]int64, error) {
-	out := make([]int64, partitions)
-	for p := range out {
-		hwm, err := client.GetOffset(topic, int32(p), sarama.OffsetNewest)
-		if err != nil {
-			return nil, err
-		}
-		out[p] = hwm
-	}
-	return out, nil
-}
-
-func sum(xs []int64) int64 {
-	var s int64
-	for _, x := range xs {
-		s += x
-	}
-	return s
-}
-
-// record is one record as the grader's consumer saw it.
+// record is one record as the grader's consumer saw it, value decoded.
 type record struct {
-	Partition int32
-	Offset    int64
-	Event     reference.Event
+	kafkacheck.Record
+	Event reference.Event
 }
 
-// readTopic returns every record of every partition, in offset order.
+// readTopic reads the whole topic with the grader's own consumer.
 func readTopic(brokers []string, topic string) ([]record, []int64, error) {
-	client, err := sarama.NewClient(brokers, config())
+	raw, hwms, err := kafkacheck.ReadTopic(brokers, topic)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer client.Close()
-	hwms, err := offsets(client, topic)
-	if err != nil {
-		return nil, nil, err
-	}
-	consumer, err := sarama.NewConsumerFromClient(client)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer consumer.Close()
-	var out []record
-	for p, hwm := range hwms {
-		if hwm == 0 {
-			continue
+	out := make([]record, len(raw))
+	for i, r := range raw {
+		out[i].Record = r
+		if err := json.Unmarshal(r.Value, &out[i].Event); err != nil {
+			return nil, nil, grader.Failf("partition %d offset %d: the value is not the JSON of an Event: %v", r.Partition, r.Offset, err)
 		}
-		pc, err := consumer.ConsumePartition(topic, int32(p), sarama.OffsetOldest)
-		if err != nil {
-			return nil, nil, err
-		}
-		for done := false; !done; {
-			select {
-			case m := <-pc.Messages():
-				var e reference.Event
-				if err := json.Unmarshal(m.Value, &e); err != nil {
-					pc.AsyncClose()
-					return nil, nil, grader.Failf("partition %d offset %d: the value is not the JSON of an Event: %v", p, m.Offset, err)
-				}
-				out = append(out, record{Partition: int32(p), Offset: m.Offset, Event: e})
-				done = m.Offset >= hwm-1
-			case <-time.After(20 * time.Second):
-				pc.AsyncClose()
-				return nil, nil, fmt.Errorf("partition %d: no record for 20s before the high-water mark %d", p, hwm)
-			}
-		}
-		pc.AsyncClose()
 	}
 	return out, hwms, nil
 }
@@ -245,8 +187,8 @@ func crashWhen(ctx context.Context, h *grader.Harness, topic string, killedAt *t
 		return err
 	}
 	for {
-		hwms, err := offsets(client, topic)
-		if err == nil && sum(hwms) >= crashAfter {
+		hwms, err := kafkacheck.Offsets(client, topic)
+		if err == nil && kafkacheck.Sum(hwms) >= crashAfter {
 			client.Close()
 			*killedAt = time.Now()
 			// The restart outlives the learner's run if need be: a broker
@@ -391,13 +333,13 @@ func throughput(ctx context.Context, h *grader.Harness) error {
 	if err != nil {
 		return err
 	}
-	hwms, err := offsets(client, topic)
+	hwms, err := kafkacheck.Offsets(client, topic)
 	client.Close()
 	if err != nil {
 		return err
 	}
-	if sum(hwms) < int64(len(events)) {
-		return grader.Mismatch(fmt.Sprintf("the topic holds fewer records than Produce was given (high-water marks %v)", hwms), len(events), sum(hwms))
+	if kafkacheck.Sum(hwms) < int64(len(events)) {
+		return grader.Mismatch(fmt.Sprintf("the topic holds fewer records than Produce was given (high-water marks %v)", hwms), len(events), kafkacheck.Sum(hwms))
 	}
 	ref := (refRates[0] + refRates[1]) / 2
 	mine := rate(len(events), time.Duration(ns))
