@@ -106,9 +106,10 @@ type Runner interface {
 // Faults is how a check breaks a service on purpose, to grade code that
 // must survive it. The engine passes its services session.
 type Faults interface {
-	// Restart kills the service's main process as a crash would, and
-	// returns once it runs again (same addresses).
-	Restart(ctx context.Context, svc catalog.Service) error
+	// Restart kills the service's main process as a crash would, keeps
+	// it down for the given time, and returns once it runs again (same
+	// addresses).
+	Restart(ctx context.Context, svc catalog.Service, down time.Duration) error
 }
 
 // Harness is what a check function uses to run the learner's code and to

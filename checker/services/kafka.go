@@ -90,7 +90,8 @@ func Kafka(ctx context.Context, opts ...Option) (*KafkaContainer, error) {
 
 // kafkaSupervisor is the container's main process. It waits for the start
 // script, runs the broker, and starts it again only when a grader asked for
-// a restart (RestartBroker leaves a marker file first); a broker that dies
+// a restart (RestartBroker leaves a marker file first, holding how many
+// seconds the broker stays down); a broker that dies
 // on its own still ends the container, so Health sees it. It forwards
 // docker stop's SIGTERM to the broker, which as PID 1 sh would ignore.
 const kafkaSupervisor = `trap 'kill -TERM $pid 2>/dev/null; wait $pid; exit 0' TERM INT
@@ -100,28 +101,31 @@ while :; do
   echo $pid > ` + kafkaPidFile + `
   wait $pid; code=$?
   [ -f ` + kafkaRestartFile + ` ] || exit $code
-  rm -f ` + kafkaRestartFile + `
-  echo "delab: broker killed by the checker; starting it again"
+  down=$(cat ` + kafkaRestartFile + `); rm -f ` + kafkaRestartFile + `
+  echo "delab: broker killed by the checker; starting it again in ${down:-0}s"
+  sleep "${down:-0}"
 done`
 
 // RestartBroker kills the broker process with SIGKILL, as a crash would,
-// and waits until the broker in the same container has started again:
+// keeps it down for the given time (so that clients see an outage of a
+// known length, not one that depends on how fast the JVM starts), and
+// waits until the broker in the same container has started again:
 // same ports, same advertised listener, same log directory. It is the
 // checker's fault injection; containers started before this supervisor
 // existed (an old warm broker) cannot do it and say so.
-func (k *KafkaContainer) RestartBroker(ctx context.Context, timeout time.Duration) error {
+func (k *KafkaContainer) RestartBroker(ctx context.Context, down, timeout time.Duration) error {
 	before, err := k.countLog(ctx, kafkaStartedLog)
 	if err != nil {
 		return err
 	}
-	code, _, err := k.Exec(ctx, []string{"sh", "-c", "test -f " + kafkaPidFile + " && touch " + kafkaRestartFile + " && kill -9 $(cat " + kafkaPidFile + ")"})
+	code, _, err := k.Exec(ctx, []string{"sh", "-c", fmt.Sprintf("test -f %[1]s && echo %[2]d > %[3]s && kill -9 $(cat %[1]s)", kafkaPidFile, int(down.Seconds()), kafkaRestartFile)})
 	if err != nil {
 		return fmt.Errorf("kill the broker: %w", err)
 	}
 	if code != 0 {
 		return fmt.Errorf("kill the broker: this broker cannot be restarted in place (a warm broker from an older delab? run `delab down`)")
 	}
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(down + timeout)
 	for time.Now().Before(deadline) {
 		n, err := k.countLog(ctx, kafkaStartedLog)
 		if err == nil && n > before {

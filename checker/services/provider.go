@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
@@ -19,10 +20,10 @@ type Session interface {
 	Health(ctx context.Context) error
 	// Release ends the use: ephemeral services are removed, warm ones kept.
 	Release(ctx context.Context) error
-	// Restart kills a service's main process as a crash would and waits
-	// until it runs again in the same container: the checker's fault
-	// injection. Only Kafka supports it today.
-	Restart(ctx context.Context, svc catalog.Service) error
+	// Restart kills a service's main process as a crash would, keeps it
+	// down for the given time, and waits until it runs again in the same
+	// container: the checker's fault injection. Only Kafka supports it today.
+	Restart(ctx context.Context, svc catalog.Service, down time.Duration) error
 }
 
 // Provider hands out sessions; the grading engine asks it for what a lab needs.

@@ -195,7 +195,9 @@ func TestKafkaRestartBrokerKeepsAddressAndData(t *testing.T) {
 
 	before, err := k.countLog(ctx, kafkaStartedLog)
 	require.NoError(t, err)
-	require.NoError(t, k.RestartBroker(ctx, 2*time.Minute))
+	began := time.Now()
+	require.NoError(t, k.RestartBroker(ctx, 3*time.Second, 2*time.Minute))
+	assert.GreaterOrEqual(t, time.Since(began), 3*time.Second, "the broker stays down as long as asked")
 	after, err := k.countLog(ctx, kafkaStartedLog)
 	require.NoError(t, err)
 	assert.Equal(t, before+1, after, "the broker started exactly once more")

@@ -214,10 +214,10 @@ func (s *Stack) Health(ctx context.Context) error {
 }
 
 // Restart restarts a service of the stack in place (see Session).
-func (s *Stack) Restart(ctx context.Context, svc catalog.Service) error {
+func (s *Stack) Restart(ctx context.Context, svc catalog.Service, down time.Duration) error {
 	switch {
 	case svc == catalog.Kafka && s.Kafka != nil:
-		return s.Kafka.RestartBroker(ctx, 2*time.Minute)
+		return s.Kafka.RestartBroker(ctx, down, 2*time.Minute)
 	case svc == catalog.Kafka:
 		return fmt.Errorf("restart kafka: not part of this stack")
 	}

@@ -53,6 +53,10 @@ const (
 	// (a restart included) is far below the throughput check's bar, so a
 	// producer still running then is stopped instead of waited for.
 	crashBudget = 45 * time.Second
+	// outage is how long the broker stays down: longer than the retries of
+	// a producer left at sarama's defaults (a third of a second, give or
+	// take metadata refreshes), far shorter than a minute of retrying.
+	outage = 10 * time.Second
 	// speedEvents is the size of the throughput runs.
 	speedEvents = 50_000
 	// MinRatio is the share of the reference producer's throughput a
@@ -134,7 +138,7 @@ func produceThroughCrash(ctx context.Context, h *grader.Harness) ([]reference.Ev
 		return nil, nil, nil, err
 	}
 	h.Logf("created topic %s with %d partitions", topic, partitions)
-	h.Logf("running Produce(brokers, %q, %d events from 50 devices); the broker crashes (SIGKILL) once %d events are on the topic, and restarts", topic, len(events), crashAfter)
+	h.Logf("running Produce(brokers, %q, %d events from 50 devices); the broker crashes (SIGKILL) once %d events are on the topic, stays down %s, and restarts", topic, len(events), crashAfter, outage)
 
 	runCtx, stop := context.WithCancel(ctx)
 	crashed := make(chan error, 1)
@@ -193,7 +197,7 @@ func crashWhen(ctx context.Context, h *grader.Harness, topic string, killedAt *t
 			*killedAt = time.Now()
 			// The restart outlives the learner's run if need be: a broker
 			// left dead would fail every later check.
-			return h.Faults.Restart(context.WithoutCancel(ctx), catalog.Kafka)
+			return h.Faults.Restart(context.WithoutCancel(ctx), catalog.Kafka, outage)
 		}
 		select {
 		case <-ctx.Done():

@@ -33,9 +33,10 @@ func Config() *sarama.Config {
 	cfg.Net.MaxOpenRequests = 1
 	// Survive a broker that is away for seconds, not milliseconds: the
 	// defaults (3 retries, 100ms apart) give up after a third of a second.
-	cfg.Producer.Retry.Max = 120
+	// Here retrying lasts about a minute.
+	cfg.Producer.Retry.Max = 240
 	cfg.Producer.Retry.Backoff = 250 * time.Millisecond
-	cfg.Metadata.Retry.Max = 120
+	cfg.Metadata.Retry.Max = 240
 	cfg.Metadata.Retry.Backoff = 250 * time.Millisecond
 	cfg.Producer.Return.Successes = true
 	cfg.Producer.Return.Errors = true
