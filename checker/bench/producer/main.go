@@ -1,6 +1,6 @@
 // Command producer measures the reference producer of the lab
 // kafka/03-reliable-producer on this machine, the yardstick of that lab's
-// throughput check: it starts a broker, produces the check's 50,000
+// throughput check: it starts a broker, produces the check's 100,000
 // events several times (a fresh topic each time), and prints each rate,
 // their median, and the threshold a learner's producer must reach.
 //
@@ -27,7 +27,7 @@ import (
 func main() {
 	tclog.SetDefault(tclog.NewNoopLogger())
 	runs := flag.Int("runs", 7, "producer runs")
-	events := flag.Int("events", 50_000, "events per run (the throughput check uses 50,000)")
+	events := flag.Int("events", 100_000, "events per run (the throughput check uses 100,000)")
 	flag.Parse()
 	if err := run(context.Background(), *runs, *events); err != nil {
 		fmt.Fprintln(os.Stderr, "producer bench:", err)

@@ -58,7 +58,7 @@ const (
 	// take metadata refreshes), far shorter than a minute of retrying.
 	outage = 10 * time.Second
 	// speedEvents is the size of the throughput runs.
-	speedEvents = 50_000
+	speedEvents = 100_000
 	// MinRatio is the share of the reference producer's throughput a
 	// learner's producer must reach.
 	MinRatio = 0.25
@@ -289,65 +289,71 @@ func throughput(ctx context.Context, h *grader.Harness) error {
 	if err != nil {
 		return err
 	}
-	// The reference runs before and after the learner, and the mean of its
-	// two rates is the yardstick, so drift on a busy machine affects both.
-	var refRates []float64
-	runReference := func() error {
+	// A single run's rate varies about 2.5× on a busy 2-core machine, so
+	// the reference runs before and after the learner and the slower of
+	// its two runs is the yardstick, while the learner's faster run of two
+	// counts. The verdict then holds on a noisy machine; a producer that
+	// waits for each acknowledgement is still ten times too slow.
+	runReference := func() (float64, error) {
 		topic, err := createTopic(h, "reference")
 		if err != nil {
-			return err
+			return 0, err
 		}
 		start := time.Now()
 		if err := reference.Produce(h.Endpoints.KafkaBrokers, topic, events); err != nil {
-			return fmt.Errorf("the reference producer failed: %w", err)
+			return 0, fmt.Errorf("the reference producer failed: %w", err)
 		}
-		refRates = append(refRates, rate(len(events), time.Since(start)))
-		return nil
+		return rate(len(events), time.Since(start)), nil
 	}
 	h.Logf("running the reference producer: %d events to a topic of %d partitions", len(events), partitions)
-	if err := runReference(); err != nil {
-		return err
-	}
-	topic, err := createTopic(h, "events")
+	ref0, err := runReference()
 	if err != nil {
 		return err
 	}
-	// A producer that cannot finish in four times what the threshold allows
-	// (and at least 20s) is stopped there: it is far too slow already.
-	budget := max(20*time.Second, 4*time.Duration(float64(time.Second)*float64(len(events))/(MinRatio*refRates[0])))
-	h.Logf("running Produce(brokers, %q, %d events), timed by the harness, for at most %s", topic, len(events), budget.Round(time.Second))
-	began := time.Now()
-	res, err := h.Run(ctx, grader.RunOptions{Args: []string{"produce", topic, file}, Timeout: budget})
-	if err != nil && ctx.Err() == nil && time.Since(began) >= budget {
-		return grader.Mismatch(fmt.Sprintf("your producer had not sent %d events after %s, so it is slower than %.0f events/s, under %.2f× the reference producer's throughput", len(events), budget.Round(time.Second), float64(len(events))/budget.Seconds(), float64(len(events))/budget.Seconds()/refRates[0]),
-			fmt.Sprintf("at least %.2f× (%.0f events/s)", MinRatio, MinRatio*refRates[0]), fmt.Sprintf("under %.0f events/s", float64(len(events))/budget.Seconds()))
+	// A run is stopped at four times what the threshold allows: a producer
+	// that slow fails anyway, and waiting for it would only cost minutes.
+	budget := max(5*time.Second, time.Duration(4*float64(len(events))/(MinRatio*ref0)*float64(time.Second)))
+	var mine float64
+	for i := range 2 {
+		topic, err := createTopic(h, "events")
+		if err != nil {
+			return err
+		}
+		h.Logf("running Produce(brokers, %q, %d events), run %d of 2, timed by the harness", topic, len(events), i+1)
+		began := time.Now()
+		res, err := h.Run(ctx, grader.RunOptions{Args: []string{"produce", topic, file}, Timeout: budget})
+		if err != nil && ctx.Err() == nil && time.Since(began) >= budget {
+			under := float64(len(events)) / budget.Seconds()
+			return grader.Mismatch(fmt.Sprintf("your producer had not sent %d events after %s, so it is slower than %.0f events/s, under %.2f× the reference producer's throughput", len(events), budget.Round(time.Second), under, under/ref0),
+				fmt.Sprintf("at least %.2f× (%.0f events/s)", MinRatio, MinRatio*ref0), fmt.Sprintf("under %.0f events/s", under))
+		}
+		if err != nil {
+			return err
+		}
+		var span struct{ Start, End int64 }
+		if err := json.Unmarshal(res.Value, &span); err != nil || span.End <= span.Start {
+			return fmt.Errorf("decode the harness's timing: %v", err)
+		}
+		client, err := sarama.NewClient(h.Endpoints.KafkaBrokers, config())
+		if err != nil {
+			return err
+		}
+		hwms, err := kafkacheck.Offsets(client, topic)
+		client.Close()
+		if err != nil {
+			return err
+		}
+		if kafkacheck.Sum(hwms) < int64(len(events)) {
+			return grader.Mismatch(fmt.Sprintf("the topic holds fewer records than Produce was given (high-water marks %v)", hwms), len(events), kafkacheck.Sum(hwms))
+		}
+		mine = max(mine, rate(len(events), time.Duration(span.End-span.Start)))
 	}
+	ref1, err := runReference()
 	if err != nil {
 		return err
 	}
-	var span struct{ Start, End int64 }
-	if err := json.Unmarshal(res.Value, &span); err != nil || span.End <= span.Start {
-		return fmt.Errorf("decode the harness's timing: %v", err)
-	}
-	ns := span.End - span.Start
-	if err := runReference(); err != nil {
-		return err
-	}
-	client, err := sarama.NewClient(h.Endpoints.KafkaBrokers, config())
-	if err != nil {
-		return err
-	}
-	hwms, err := kafkacheck.Offsets(client, topic)
-	client.Close()
-	if err != nil {
-		return err
-	}
-	if kafkacheck.Sum(hwms) < int64(len(events)) {
-		return grader.Mismatch(fmt.Sprintf("the topic holds fewer records than Produce was given (high-water marks %v)", hwms), len(events), kafkacheck.Sum(hwms))
-	}
-	ref := (refRates[0] + refRates[1]) / 2
-	mine := rate(len(events), time.Duration(ns))
-	h.Logf("reference producer: %.0f events/s (mean of a run before and after yours); yours: %.0f events/s, %.2f× the reference", ref, mine, mine/ref)
+	ref := min(ref0, ref1)
+	h.Logf("reference producer: %.0f events/s (the slower of a run before and after yours); yours: %.0f events/s (the faster of two), %.2f× the reference", ref, mine, mine/ref)
 	if mine < MinRatio*ref {
 		return grader.Mismatch(fmt.Sprintf("your producer is too slow: it reached %.2f× the reference producer's throughput on the same broker", mine/ref),
 			fmt.Sprintf("at least %.2f× (%.0f events/s)", MinRatio, MinRatio*ref), fmt.Sprintf("%.0f events/s", mine))
