@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"time"
 
 	"github.com/IBM/sarama"
 
@@ -72,17 +73,23 @@ func partitionCount(h *grader.Harness, topic string) (int, error) {
 		return 0, err
 	}
 	defer a.Close()
-	meta, err := a.DescribeTopics([]string{topic})
-	if err != nil {
-		return 0, err
+	// A topic created a moment ago may still report LEADER_NOT_AVAILABLE.
+	for attempt := 0; ; attempt++ {
+		meta, err := a.DescribeTopics([]string{topic})
+		if err != nil {
+			return 0, err
+		}
+		switch {
+		case len(meta) != 1 || errors.Is(meta[0].Err, sarama.ErrUnknownTopicOrPartition):
+			return -1, nil
+		case meta[0].Err == sarama.ErrNoError:
+			return len(meta[0].Partitions), nil
+		case meta[0].Err == sarama.ErrLeaderNotAvailable && attempt < 50:
+			time.Sleep(100 * time.Millisecond)
+		default:
+			return 0, meta[0].Err
+		}
 	}
-	if len(meta) != 1 || errors.Is(meta[0].Err, sarama.ErrUnknownTopicOrPartition) {
-		return -1, nil
-	}
-	if meta[0].Err != sarama.ErrNoError {
-		return 0, meta[0].Err
-	}
-	return len(meta[0].Partitions), nil
 }
 
 func create(h *grader.Harness, topic string, partitions int32) error {

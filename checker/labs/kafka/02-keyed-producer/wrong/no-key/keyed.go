@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/IBM/sarama"
 )
@@ -42,17 +43,28 @@ func CreateTopic(brokers []string, topic string) error {
 	if !errors.Is(err, sarama.ErrTopicAlreadyExists) {
 		return err
 	}
-	meta, err := admin.DescribeTopics([]string{topic})
-	if err != nil {
-		return err
+	// A topic created a moment ago may still report LEADER_NOT_AVAILABLE
+	// while its partitions get leaders: ask again for a few seconds.
+	for attempt := 0; ; attempt++ {
+		meta, err := admin.DescribeTopics([]string{topic})
+		if err != nil {
+			return err
+		}
+		if len(meta) != 1 {
+			return fmt.Errorf("describe topic %s: %d answers", topic, len(meta))
+		}
+		switch {
+		case meta[0].Err == sarama.ErrNoError:
+			if n := len(meta[0].Partitions); n != Partitions {
+				return fmt.Errorf("topic %s already exists with %d partitions, not %d", topic, n, Partitions)
+			}
+			return nil
+		case meta[0].Err == sarama.ErrLeaderNotAvailable && attempt < 50:
+			time.Sleep(100 * time.Millisecond)
+		default:
+			return fmt.Errorf("describe topic %s: %w", topic, meta[0].Err)
+		}
 	}
-	if len(meta) != 1 || meta[0].Err != sarama.ErrNoError {
-		return fmt.Errorf("describe topic %s: %v", topic, meta)
-	}
-	if n := len(meta[0].Partitions); n != Partitions {
-		return fmt.Errorf("topic %s already exists with %d partitions, not %d", topic, n, Partitions)
-	}
-	return nil
 }
 
 // Produce sends each event as JSON, keyed by its device, with the headers
