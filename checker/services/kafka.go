@@ -125,19 +125,14 @@ func (k *KafkaContainer) RestartBroker(ctx context.Context, down, timeout time.D
 	if code != 0 {
 		return fmt.Errorf("kill the broker: this broker cannot be restarted in place (a warm broker from an older delab? run `delab down`)")
 	}
-	deadline := time.Now().Add(down + timeout)
-	for time.Now().Before(deadline) {
-		n, err := k.countLog(ctx, kafkaStartedLog)
-		if err == nil && n > before {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
+	// The same wait the start used, now for one more "started" line.
+	err = wait.ForLog(kafkaStartedLog).WithOccurrence(before+1).
+		WithPollInterval(200*time.Millisecond).WithStartupTimeout(down+timeout).
+		WaitUntilReady(ctx, k)
+	if err != nil {
+		return fmt.Errorf("the broker did not start again within %s: %w", down+timeout, err)
 	}
-	return fmt.Errorf("the broker did not start again within %s", timeout)
+	return nil
 }
 
 func (k *KafkaContainer) countLog(ctx context.Context, line string) (int, error) {

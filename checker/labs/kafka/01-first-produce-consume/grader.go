@@ -45,8 +45,6 @@ type reading struct {
 	Value  float64 `json:"value"`
 }
 
-func config() *sarama.Config { return kafkacheck.Config() }
-
 // readings generates n readings over devices, each device's Seq rising.
 func readings(seed uint64, n, devices int) []reading {
 	r := rand.New(rand.NewPCG(seed, 11))
@@ -62,13 +60,8 @@ func readings(seed uint64, n, devices int) []reading {
 
 func createTopic(h *grader.Harness) (string, error) {
 	topic := h.Unique("readings")
-	admin, err := sarama.NewClusterAdmin(h.Endpoints.KafkaBrokers, config())
-	if err != nil {
-		return "", fmt.Errorf("grader's Kafka admin: %w", err)
-	}
-	defer admin.Close()
-	if err := admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1}, false); err != nil {
-		return "", fmt.Errorf("create topic %s: %w", topic, err)
+	if err := kafkacheck.CreateTopic(h.Endpoints.KafkaBrokers, topic, partitions); err != nil {
+		return "", err
 	}
 	h.Logf("created topic %s with %d partitions", topic, partitions)
 	return topic, nil
@@ -189,7 +182,7 @@ func consumeAll(ctx context.Context, h *grader.Harness) error {
 		return err
 	}
 	rs := readings(h.Seed(), 240, 10)
-	prod, err := sarama.NewSyncProducer(h.Endpoints.KafkaBrokers, config())
+	prod, err := sarama.NewSyncProducer(h.Endpoints.KafkaBrokers, kafkacheck.Config())
 	if err != nil {
 		return fmt.Errorf("grader's producer: %w", err)
 	}

@@ -55,20 +55,10 @@ func Events(seed uint64, n, devices int) []reference.Event {
 	return out
 }
 
-func config() *sarama.Config { return kafkacheck.Config() }
-
-func admin(h *grader.Harness) (sarama.ClusterAdmin, error) {
-	a, err := sarama.NewClusterAdmin(h.Endpoints.KafkaBrokers, config())
-	if err != nil {
-		return nil, fmt.Errorf("grader's Kafka admin: %w", err)
-	}
-	return a, nil
-}
-
 // partitionCount describes topic with the grader's own admin client; -1
 // when it does not exist.
 func partitionCount(h *grader.Harness, topic string) (int, error) {
-	a, err := admin(h)
+	a, err := kafkacheck.Admin(h.Endpoints.KafkaBrokers)
 	if err != nil {
 		return 0, err
 	}
@@ -90,15 +80,6 @@ func partitionCount(h *grader.Harness, topic string) (int, error) {
 			return 0, meta[0].Err
 		}
 	}
-}
-
-func create(h *grader.Harness, topic string, partitions int32) error {
-	a, err := admin(h)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	return a.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1}, false)
 }
 
 func runCreate(ctx context.Context, h *grader.Harness, topic string) (string, error) {
@@ -132,7 +113,7 @@ func topic(ctx context.Context, h *grader.Harness) error {
 		return grader.Mismatch("CreateTopic must accept a topic that already exists with the right partitions", "no error", e)
 	}
 	other := h.Unique("legacy")
-	if err := create(h, other, 2); err != nil {
+	if err := kafkacheck.CreateTopic(h.Endpoints.KafkaBrokers, other, 2); err != nil {
 		return err
 	}
 	h.Logf("created %s with 2 partitions, then running CreateTopic(brokers, %q)", other, other)
@@ -157,7 +138,7 @@ type record struct {
 // learner's Produce, and reads every partition back.
 func produce(ctx context.Context, h *grader.Harness, events []reference.Event) ([]record, error) {
 	name := h.Unique("events")
-	if err := create(h, name, reference.Partitions); err != nil {
+	if err := kafkacheck.CreateTopic(h.Endpoints.KafkaBrokers, name, reference.Partitions); err != nil {
 		return nil, err
 	}
 	data, _ := json.Marshal(events)

@@ -27,6 +27,29 @@ func Config() *sarama.Config {
 	return cfg
 }
 
+// Admin is the grader's own admin client.
+func Admin(brokers []string) (sarama.ClusterAdmin, error) {
+	a, err := sarama.NewClusterAdmin(brokers, Config())
+	if err != nil {
+		return nil, fmt.Errorf("grader's Kafka admin: %w", err)
+	}
+	return a, nil
+}
+
+// CreateTopic creates topic with the grader's admin client: the given
+// number of partitions, one replica.
+func CreateTopic(brokers []string, topic string, partitions int32) error {
+	a, err := Admin(brokers)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1}, false); err != nil {
+		return fmt.Errorf("create topic %s: %w", topic, err)
+	}
+	return nil
+}
+
 // Record is one record as the grader's consumer saw it.
 type Record struct {
 	Partition int32

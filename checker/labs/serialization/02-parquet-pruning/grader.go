@@ -20,6 +20,7 @@ import (
 
 	"github.com/delab-dev/delab/checker/grader"
 	reference "github.com/delab-dev/delab/checker/labs/serialization/02-parquet-pruning/solution"
+	"github.com/delab-dev/delab/checker/labs/serialization/parquetcheck"
 )
 
 //go:embed harness.go.txt
@@ -140,17 +141,12 @@ func codec(ctx context.Context, h *grader.Harness) error {
 	if err != nil {
 		return err
 	}
-	for i := 0; i < pf.NumRowGroups(); i++ {
-		rg := pf.MetaData().RowGroup(i)
-		for c := 0; c < rg.NumColumns(); c++ {
-			cc, err := rg.ColumnChunk(c)
-			if err != nil {
-				return err
-			}
-			if cc.Compression() != compress.Codecs.Zstd {
-				return grader.Mismatch(fmt.Sprintf("row group %d, column %s is not compressed with zstd", i, pf.MetaData().Schema.Column(c).Name()), "ZSTD", cc.Compression().String())
-			}
-		}
+	other, err := parquetcheck.FirstOtherCodec(pf, compress.Codecs.Zstd)
+	if err != nil {
+		return err
+	}
+	if other != nil {
+		return grader.Mismatch(fmt.Sprintf("row group %d, column %s is not compressed with zstd", other.RowGroup, pf.MetaData().Schema.Column(other.Column).Name()), "ZSTD", other.Codec.String())
 	}
 	h.Logf("every column chunk is ZSTD")
 	return nil

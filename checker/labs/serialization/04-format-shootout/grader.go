@@ -31,6 +31,7 @@ import (
 
 	"github.com/delab-dev/delab/checker/grader"
 	reference "github.com/delab-dev/delab/checker/labs/serialization/04-format-shootout/solution"
+	"github.com/delab-dev/delab/checker/labs/serialization/parquetcheck"
 )
 
 //go:embed harness.go.txt
@@ -189,17 +190,12 @@ func checkCodec(raw []byte, want compress.Compression) error {
 		return err
 	}
 	defer pf.Close()
-	for g := 0; g < pf.NumRowGroups(); g++ {
-		rg := pf.MetaData().RowGroup(g)
-		for c := 0; c < rg.NumColumns(); c++ {
-			cc, err := rg.ColumnChunk(c)
-			if err != nil {
-				return err
-			}
-			if cc.Compression() != want {
-				return fmt.Errorf("column %s is compressed with %s, not %s", cc.PathInSchema(), cc.Compression(), want)
-			}
-		}
+	other, err := parquetcheck.FirstOtherCodec(pf, want)
+	if err != nil {
+		return err
+	}
+	if other != nil {
+		return fmt.Errorf("column %s is compressed with %s, not %s", other.Path, other.Codec, want)
 	}
 	return nil
 }
