@@ -36,10 +36,12 @@ starters:
 	  echo "wrote $$out"; done
 
 ## bench: time `delab check` on the first lab (warm and empty build cache), the
-## format table of serialization/04, then service cold starts, warm checks of the smoke labs and memory (needs Docker)
+## format table of serialization/04, the reference Kafka producer's rate, then
+## service cold starts, warm checks of the smoke labs and memory (needs Docker)
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./checker/labproof/
 	$(GO) run ./checker/bench/formats
+	$(GO) run ./checker/bench/producer
 	$(GO) run ./checker/bench -repo .
 
 ## images: build the offline stand-in images (root, Docker, Maven, pip); prints the DELAB_*_IMAGE exports
