@@ -250,3 +250,59 @@ func copyTree(t *testing.T, from, to string) {
 		require.NoError(t, os.WriteFile(filepath.Join(to, e.Name()), data, 0o644))
 	}
 }
+
+func TestStartedProcessesRunTogetherAndAreStopped(t *testing.T) {
+	lab, g := answerLab(time.Minute)
+	var second *grader.Process
+	var checkErr error
+	g.Checks["answer"] = func(ctx context.Context, h *grader.Harness) error {
+		outs := []string{h.Path("one"), h.Path("two")}
+		first := h.Start(ctx, grader.RunOptions{Args: outs[:1]})
+		second = h.Start(ctx, grader.RunOptions{Args: outs[1:]})
+		// Both write their file and then never return: both run at once.
+		for _, out := range outs {
+			if !assert.Eventually(t, func() bool { _, err := os.Stat(out); return err == nil }, 20*time.Second, 20*time.Millisecond, out) {
+				return nil
+			}
+		}
+		assert.True(t, first.Running())
+		first.Stop()
+		_, checkErr = first.Wait()
+		assert.False(t, first.Running())
+		assert.True(t, second.Running(), "stopping one process leaves the other")
+		return nil // the check ends with the second still running
+	}
+	res := (&Engine{TempRoot: t.TempDir()}).Grade(context.Background(), lab, g, Source{Dir: "testdata/learners/hang", ModuleDir: repoRoot})
+	assert.Equal(t, report.Passed, res.Status, res.Checks[0].Message)
+	assert.ErrorIs(t, checkErr, grader.ErrStopped)
+	require.NotNil(t, second)
+	assert.False(t, second.Running(), "the engine stops what a check left running")
+	_, err := second.Wait()
+	assert.ErrorIs(t, err, grader.ErrStopped)
+}
+
+func TestStartedProcessReportsHowItEnded(t *testing.T) {
+	for _, tt := range []struct{ learner, wantErr string }{{"ok", ""}, {"panic", "your code panicked"}} {
+		lab, g := answerLab(time.Minute)
+		var err error
+		g.Checks["answer"] = func(ctx context.Context, h *grader.Harness) error {
+			p := h.Start(ctx, grader.RunOptions{Args: []string{h.Path("answer")}})
+			select {
+			case <-p.Done():
+			case <-time.After(20 * time.Second):
+				t.Errorf("%s: the process did not end by itself", tt.learner)
+			}
+			p.Stop() // after the end: changes nothing
+			_, err = p.Wait()
+			return nil
+		}
+		(&Engine{TempRoot: t.TempDir()}).Grade(context.Background(), lab, g, Source{Dir: "testdata/learners/" + tt.learner, ModuleDir: repoRoot})
+		if tt.wantErr == "" {
+			assert.NoError(t, err, tt.learner)
+		} else {
+			var f *grader.Failure
+			require.ErrorAs(t, err, &f, tt.learner)
+			assert.Contains(t, f.Message, tt.wantErr)
+		}
+	}
+}

@@ -8,10 +8,13 @@ import (
 	"context"
 	cryptorand "crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/delab-dev/delab/checker/catalog"
@@ -127,8 +130,10 @@ type Harness struct {
 	Endpoints services.Endpoints
 	// Faults injects failures into the lab's services; nil for
 	// service-free labs.
-	Faults   Faults
-	log      []string
+	Faults Faults
+	log    []string
+	// mu guards output: processes started with Start end concurrently.
+	mu       sync.Mutex
 	output   []string
 	cleanups []func()
 }
@@ -177,9 +182,75 @@ func (h *Harness) Run(ctx context.Context, opts RunOptions) (*Result, error) {
 	opts.Env = append(append([]string{}, opts.Env...), h.Endpoints.Env()...)
 	res, err := h.runner.Run(ctx, opts)
 	if res != nil && res.Output != "" {
+		h.mu.Lock()
 		h.output = append(h.output, res.Output)
+		h.mu.Unlock()
 	}
 	return res, err
+}
+
+// ErrStopped is what Process.Wait returns for a process the check stopped
+// itself with Stop.
+var ErrStopped = errors.New("stopped by the checker")
+
+// Process is the learner's code running in the background: a consumer, a
+// service, anything a check must kill, restart or run twice at once.
+type Process struct {
+	cancel  context.CancelFunc
+	done    chan struct{}
+	stopped atomic.Bool
+	res     *Result
+	err     error
+}
+
+// Start runs the learner's code in its own process, as Run does, but
+// returns at once. The process ends when the learner's function returns
+// (Wait tells how, with Run's verdicts), when its timeout passes, or when
+// the check calls Stop, which kills it as a crash would (SIGKILL, its whole
+// process group). A process still running when the check ends is stopped.
+func (h *Harness) Start(ctx context.Context, opts RunOptions) *Process {
+	runCtx, cancel := context.WithCancel(ctx)
+	p := &Process{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.res, p.err = h.Run(runCtx, opts)
+		if p.stopped.Load() && ctx.Err() == nil && errors.Is(p.err, context.Canceled) {
+			p.err = ErrStopped
+		}
+	}()
+	h.Cleanup(func() { p.Stop() })
+	return p
+}
+
+// Done is closed once the process has ended.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// Running reports whether the process has not ended yet.
+func (p *Process) Running() bool {
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// Stop kills the process (SIGKILL, with everything it started) and waits
+// until it has ended. Stopping an ended process does nothing.
+func (p *Process) Stop() {
+	if p.Running() {
+		p.stopped.Store(true)
+		p.cancel()
+	}
+	<-p.done
+}
+
+// Wait waits for the process to end and returns what Run would have:
+// the result, and a *Failure if the learner's code panicked, hung past its
+// timeout or returned an error; ErrStopped if Stop ended it.
+func (p *Process) Wait() (*Result, error) {
+	<-p.done
+	return p.res, p.err
 }
 
 // Cleanup registers fn to run when the check ends, last registered first.
@@ -196,5 +267,10 @@ func (h *Harness) RunCleanups() {
 // Log returns the checker's log lines so far.
 func (h *Harness) Log() []string { return h.log }
 
-// Output returns everything the learner's processes printed, in run order.
-func (h *Harness) Output() string { return strings.Join(h.output, "") }
+// Output returns everything the learner's processes printed, in the order
+// they ended.
+func (h *Harness) Output() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return strings.Join(h.output, "")
+}
