@@ -31,7 +31,7 @@ generate:
 ## starters: snapshot each lab's starter code (labs/...) into checker/labs/.../starter.txtar
 starters:
 	@for d in checker/labs/*/*/; do \
-	  id=$${d#checker/labs/}; id=$${id%/}; out=$$d/starter.txtar; : > $$out; \
+	  id=$${d#checker/labs/}; id=$${id%/}; [ -d labs/$$id ] || continue; out=$$d/starter.txtar; : > $$out; \
 	  for f in labs/$$id/*.go; do printf -- '-- %s --\n' "$$(basename $$f)" >> $$out; cat $$f >> $$out; done; \
 	  echo "wrote $$out"; done
 

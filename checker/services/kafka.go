@@ -59,9 +59,14 @@ func Kafka(ctx context.Context, opts ...Option) (*KafkaContainer, error) {
 		"KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR": "1",
 		"KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR":            "1",
 		"KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS":                 "0",
-		"KAFKA_AUTO_CREATE_TOPICS_ENABLE":                        "false",
-		"KAFKA_LOG_DIRS":                                         "/tmp/kraft-combined-logs",
-		"KAFKA_HEAP_OPTS":                                        "-Xmx" + cfg.heap + " -Xms" + cfg.heap,
+		// Quotas measure rates over 2 one-second windows, not 11: a client
+		// then bursts about one second's quota, not ten, before it is
+		// throttled, and each throttle lasts about a request's worth
+		// (kafka/03 throttles producers until it crashes the broker).
+		"KAFKA_QUOTA_WINDOW_NUM":          "2",
+		"KAFKA_AUTO_CREATE_TOPICS_ENABLE": "false",
+		"KAFKA_LOG_DIRS":                  "/tmp/kraft-combined-logs",
+		"KAFKA_HEAP_OPTS":                 "-Xmx" + cfg.heap + " -Xms" + cfg.heap,
 	}
 	customizers := append(cfg.common("kafka"),
 		testcontainers.WithEnv(env),

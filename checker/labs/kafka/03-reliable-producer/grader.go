@@ -52,11 +52,13 @@ const (
 	// producer_byte_rate quota) until the crash. A fast producer sends
 	// 200,000 events in well under a second, quicker than the checker can
 	// see 1,000 of them on the topic and kill the broker, and a crash that
-	// comes after the last acknowledgement tests nothing. Throttled, a
-	// producer gets about a megabyte through, then waits on the broker, so
-	// the crash always lands mid-stream, with batches written but not yet
-	// acknowledged. The quota goes once the broker is back.
-	holdRate = 100 << 10
+	// comes after the last acknowledgement tests nothing. Throttled, even
+	// a compressing producer needs over ten seconds for the stream, so the
+	// crash always lands mid-stream, with batches written but not yet
+	// acknowledged. The broker's quota window (two seconds) keeps each
+	// throttle short, about a batch's worth. The quota goes once the
+	// broker is back.
+	holdRate = 256 << 10
 	// crashBudget bounds a run through the crash: 200,000 events in 45s
 	// (a restart included) is far below the throughput check's bar, so a
 	// producer still running then is stopped instead of waited for.

@@ -1,0 +1,505 @@
+// Package groupconsumer grades the lab "A consumer group that survives
+// crashes": it produces meter readings with its own producer, runs the
+// learner's group consumer in the background, kills it (SIGKILL) at a
+// point the harness's sink chooses and starts it again, adds a second
+// member to force a rebalance, and judges the sink's rows against the
+// totals it computed itself, with the group's committed offsets and lag,
+// read with its own admin client, as evidence.
+package groupconsumer
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/delab-dev/delab/checker/grader"
+	reference "github.com/delab-dev/delab/checker/labs/kafka/04-group-consumer/solution"
+	"github.com/delab-dev/delab/checker/labs/kafka/kafkacheck"
+)
+
+//go:embed harness.go.txt
+var harness string
+
+//go:embed starter.txtar
+var starter []byte
+
+// Lab is the trusted grader for labs/kafka/04-group-consumer.
+var Lab = grader.Lab{
+	ID:      "kafka/04-group-consumer",
+	Harness: harness,
+	Starter: starter,
+	Kits:    []string{"kafka"},
+	Checks: map[string]grader.CheckFunc{
+		"from-the-start":  fromTheStart,
+		"no-double-count": noDoubleCount,
+		"no-loss":         noLoss,
+		"rebalance":       rebalance,
+	},
+}
+
+const (
+	partitions = 6
+	devices    = 40
+	// readings is how many records a check produces.
+	readings = 4_000
+	// crashAt is the sink write the crash comes at: well into the stream,
+	// well before its end.
+	crashAt = 1_500
+	// catchUp bounds the wait for a consumer to commit the end of every
+	// partition. It covers a restart: the killed member stays in the
+	// group until its session times out (sarama's default, 10s), and only
+	// then is a new member given partitions.
+	catchUp = 45 * time.Second
+	// settle is how long the committed offsets must stay unchanged before
+	// the checker kills a stalled consumer: more than sarama's default
+	// auto-commit interval (1s), so whatever it has marked is committed.
+	settle = 2500 * time.Millisecond
+)
+
+// Readings generates n readings over the meters, continuing each meter's
+// Seq from seq (which it updates).
+func Readings(seed uint64, n int, seq map[string]int) []reference.Reading {
+	r := rand.New(rand.NewPCG(seed, uint64(71+len(seq))))
+	out := make([]reference.Reading, n)
+	for i := range out {
+		d := fmt.Sprintf("meter-%02d", r.IntN(devices)+1)
+		seq[d]++
+		out[i] = reference.Reading{Device: d, Seq: seq[d], Watts: 100 + r.IntN(2900)}
+	}
+	return out
+}
+
+// scenario is one check's topic, group, sink and the totals the sink must
+// end up with.
+type scenario struct {
+	h                   *grader.Harness
+	brokers             []string
+	topic, group, sink  string
+	seq                 map[string]int
+	want                map[string]reference.Total
+	produced, processes int
+}
+
+func newScenario(h *grader.Harness) (*scenario, error) {
+	s := &scenario{h: h, brokers: h.Endpoints.KafkaBrokers, topic: h.Unique("readings"), group: h.Unique("totals"),
+		sink: h.Path("sink"), seq: map[string]int{}, want: map[string]reference.Total{}}
+	if err := os.MkdirAll(s.sink, 0o755); err != nil {
+		return nil, err
+	}
+	if err := kafkacheck.CreateTopic(s.brokers, s.topic, partitions); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// produce writes n more readings with the grader's own producer, keyed by
+// meter, and adds them to the expected totals.
+func (s *scenario) produce(n int) error {
+	batch := Readings(s.h.Seed()+uint64(s.produced), n, s.seq)
+	p, err := sarama.NewSyncProducer(s.brokers, kafkacheck.Config())
+	if err != nil {
+		return fmt.Errorf("grader's producer: %w", err)
+	}
+	defer p.Close()
+	msgs := make([]*sarama.ProducerMessage, len(batch))
+	for i, r := range batch {
+		v, _ := json.Marshal(r)
+		msgs[i] = &sarama.ProducerMessage{Topic: s.topic, Key: sarama.StringEncoder(r.Device), Value: sarama.ByteEncoder(v)}
+		t := s.want[r.Device]
+		t.Watts += int64(r.Watts)
+		t.Readings++
+		t.LastSeq = r.Seq
+		s.want[r.Device] = t
+	}
+	if err := p.SendMessages(msgs); err != nil {
+		return fmt.Errorf("grader's producer: %w", err)
+	}
+	s.produced += n
+	return nil
+}
+
+// start runs the learner's Consume in the background. mode is "none", or
+// where the sink stops the process at its crashAt-th write:
+// "after-write" or "before-write".
+func (s *scenario) start(ctx context.Context, mode string) (*grader.Process, string) {
+	s.processes++
+	marker := s.h.Path(fmt.Sprintf("crash-%d", s.processes))
+	p := s.h.Start(ctx, grader.RunOptions{Args: []string{"consume", s.group, s.topic, s.sink, mode, fmt.Sprint(crashAt), marker}, Timeout: 4 * time.Minute})
+	return p, marker
+}
+
+// progress is the group's committed offsets next to the topic's
+// high-water marks, read with the grader's own admin client.
+type progress struct{ committed, hwms []int64 }
+
+func (p progress) lag() int64 {
+	var l int64
+	for i, hwm := range p.hwms {
+		l += hwm - max(p.committed[i], 0)
+	}
+	return l
+}
+
+func (p progress) String() string {
+	return fmt.Sprintf("committed offsets %v of high-water marks %v, lag %d", p.committed, p.hwms, p.lag())
+}
+
+func (s *scenario) progress() (progress, error) {
+	client, err := sarama.NewClient(s.brokers, kafkacheck.Config())
+	if err != nil {
+		return progress{}, err
+	}
+	defer client.Close()
+	hwms, err := kafkacheck.Offsets(client, s.topic)
+	if err != nil {
+		return progress{}, err
+	}
+	admin, err := sarama.NewClusterAdminFromClient(client)
+	if err != nil {
+		return progress{}, err
+	}
+	parts := make([]int32, len(hwms))
+	for i := range parts {
+		parts[i] = int32(i)
+	}
+	resp, err := admin.ListConsumerGroupOffsets(s.group, map[string][]int32{s.topic: parts})
+	if err != nil {
+		return progress{}, err
+	}
+	committed := make([]int64, len(hwms))
+	for i := range committed {
+		committed[i] = -1 // nothing committed
+		if b := resp.GetBlock(s.topic, int32(i)); b != nil && b.Err == sarama.ErrNoError {
+			committed[i] = b.Offset
+		}
+	}
+	return progress{committed: committed, hwms: hwms}, nil
+}
+
+// ended explains a consumer process that ended before the checker stopped
+// it: Consume must keep going until ctx is cancelled.
+func ended(p *grader.Process, when string) error {
+	if _, err := p.Wait(); err != nil {
+		return err
+	}
+	return grader.Failf("Consume returned nil %s, and nobody had cancelled its ctx: it must keep consuming until then", when)
+}
+
+// poll calls done every 100ms until it reports true, a process ends, or
+// timeout passes (then it returns errTimeout).
+func poll(ctx context.Context, timeout time.Duration, procs []*grader.Process, when string, done func() (bool, error)) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, err := done()
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		for _, p := range procs {
+			if !p.Running() {
+				return ended(p, when)
+			}
+		}
+		if time.Now().After(deadline) {
+			return errTimeout
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+var errTimeout = errors.New("timeout")
+
+// caughtUp waits until the group has committed the end of every partition.
+func (s *scenario) caughtUp(ctx context.Context, procs ...*grader.Process) error {
+	var last progress
+	err := poll(ctx, catchUp, procs, "while records were waiting to be read", func() (bool, error) {
+		pr, err := s.progress()
+		if err != nil {
+			return false, err
+		}
+		last = pr
+		return pr.lag() == 0, nil
+	})
+	if errors.Is(err, errTimeout) {
+		return grader.Failf("after %s your consumer group had still not caught up: %s; the sink counts %d of the %d readings", catchUp, last, s.counted(), s.produced)
+	}
+	if err != nil {
+		return err
+	}
+	s.h.Logf("the group caught up: committed offsets = high-water marks %v", last.hwms)
+	return nil
+}
+
+// crashPoint waits for the sink's marker: the process has stopped dead at
+// its crashAt-th write.
+func (s *scenario) crashPoint(ctx context.Context, p *grader.Process, marker string) error {
+	err := poll(ctx, catchUp, []*grader.Process{p}, "while records were waiting to be read", func() (bool, error) {
+		_, err := os.Stat(marker)
+		return err == nil, nil
+	})
+	if errors.Is(err, errTimeout) {
+		pr, perr := s.progress()
+		if perr != nil {
+			return perr
+		}
+		return grader.Failf("after %s your consumer had not written %d rows to the sink (%s)", catchUp, crashAt, pr)
+	}
+	return err
+}
+
+// settled waits until the group's committed offsets stop moving.
+func (s *scenario) settled(ctx context.Context) (progress, error) {
+	var last progress
+	since := time.Now()
+	err := poll(ctx, 15*time.Second, nil, "", func() (bool, error) {
+		pr, err := s.progress()
+		if err != nil {
+			return false, err
+		}
+		if !slices.Equal(pr.committed, last.committed) {
+			last, since = pr, time.Now()
+		}
+		return time.Since(since) >= settle, nil
+	})
+	if errors.Is(err, errTimeout) {
+		err = nil // still committing after 15s: kill it anyway
+	}
+	return last, err
+}
+
+// counted is how many readings the sink's rows count, for evidence.
+func (s *scenario) counted() int {
+	rows, _ := s.rows()
+	n := 0
+	for _, t := range rows {
+		n += t.Readings
+	}
+	return n
+}
+
+func (s *scenario) rows() (map[string]reference.Total, error) {
+	files, err := filepath.Glob(filepath.Join(s.sink, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	rows := map[string]reference.Total{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		var t reference.Total
+		if err := json.Unmarshal(data, &t); err != nil {
+			return nil, fmt.Errorf("the sink's row %s: %w", filepath.Base(f), err)
+		}
+		rows[strings.TrimSuffix(filepath.Base(f), ".json")] = t
+	}
+	return rows, nil
+}
+
+func show(t reference.Total) string {
+	return fmt.Sprintf("%d readings, %d W", t.Readings, t.Watts)
+}
+
+// verify compares every row of the sink with the totals of what was
+// produced, and shows the first meter whose row is wrong.
+func (s *scenario) verify() error {
+	rows, err := s.rows()
+	if err != nil {
+		return err
+	}
+	meters := make([]string, 0, len(s.want))
+	for d := range s.want {
+		meters = append(meters, d)
+	}
+	slices.Sort(meters)
+	wrong, first := 0, ""
+	for _, d := range meters {
+		if got := rows[d]; got.Readings != s.want[d].Readings || got.Watts != s.want[d].Watts {
+			if wrong++; first == "" {
+				first = d
+			}
+		}
+	}
+	if wrong > 0 {
+		got, want := rows[first], s.want[first]
+		why := "readings were counted twice"
+		if got.Readings < want.Readings {
+			why = "readings were never counted"
+		} else if got.Readings == want.Readings {
+			why = "the watts do not add up"
+		}
+		return grader.Mismatch(fmt.Sprintf("%d of %d meters' rows in the sink are wrong (the sink counts %d readings; %d are on the topic); the first, %s: %s", wrong, len(meters), s.counted(), s.produced, first, why),
+			show(want), show(got))
+	}
+	for d := range rows {
+		if _, ok := s.want[d]; !ok {
+			return grader.Failf("the sink has a row for %q, a meter that sent nothing", d)
+		}
+	}
+	s.h.Logf("every one of the %d meters' rows matches the %d readings on the topic", len(meters), s.produced)
+	return nil
+}
+
+func (s *scenario) produceLogged(n int) error {
+	if err := s.produce(n); err != nil {
+		return err
+	}
+	s.h.Logf("produced %d readings of %d meters to %s (%d partitions, keyed by meter) with the grader's producer", n, devices, s.topic, partitions)
+	return nil
+}
+
+// finish restarts the consumer after a kill and checks the result.
+func (s *scenario) finish(ctx context.Context) error {
+	p, _ := s.start(ctx, "none")
+	s.h.Logf("started Consume again, same group")
+	if err := s.caughtUp(ctx, p); err != nil {
+		return err
+	}
+	p.Stop()
+	return s.verify()
+}
+
+func fromTheStart(ctx context.Context, h *grader.Harness) error {
+	s, err := newScenario(h)
+	if err != nil {
+		return err
+	}
+	if err := s.produceLogged(readings); err != nil {
+		return err
+	}
+	p, _ := s.start(ctx, "none")
+	h.Logf("started Consume(ctx, brokers, %q, %q, sink): a new group, nothing committed yet", s.group, s.topic)
+	if err := s.caughtUp(ctx, p); err != nil {
+		return err
+	}
+	p.Stop()
+	h.Logf("stopped your consumer")
+	return s.verify()
+}
+
+func noDoubleCount(ctx context.Context, h *grader.Harness) error {
+	s, err := newScenario(h)
+	if err != nil {
+		return err
+	}
+	if err := s.produceLogged(readings); err != nil {
+		return err
+	}
+	p, marker := s.start(ctx, "after-write")
+	h.Logf("started Consume(ctx, brokers, %q, %q, sink); the sink stops the process dead right after its write #%d", s.group, s.topic, crashAt)
+	if err := s.crashPoint(ctx, p, marker); err != nil {
+		return err
+	}
+	p.Stop()
+	h.Logf("killed your consumer (SIGKILL) there, as a crash would: that row is written, its offset not yet committed")
+	return s.finish(ctx)
+}
+
+func noLoss(ctx context.Context, h *grader.Harness) error {
+	s, err := newScenario(h)
+	if err != nil {
+		return err
+	}
+	if err := s.produceLogged(readings); err != nil {
+		return err
+	}
+	p, marker := s.start(ctx, "before-write")
+	h.Logf("started Consume(ctx, brokers, %q, %q, sink); the sink stops the process dead as it begins write #%d", s.group, s.topic, crashAt)
+	if err := s.crashPoint(ctx, p, marker); err != nil {
+		return err
+	}
+	if _, err := s.settled(ctx); err != nil {
+		return err
+	}
+	p.Stop()
+	h.Logf("waited until the group's committed offsets stopped moving, then killed your consumer (SIGKILL): that row was never written")
+	return s.finish(ctx)
+}
+
+func rebalance(ctx context.Context, h *grader.Harness) error {
+	s, err := newScenario(h)
+	if err != nil {
+		return err
+	}
+	if err := s.produceLogged(readings / 2); err != nil {
+		return err
+	}
+	first, _ := s.start(ctx, "none")
+	h.Logf("started Consume(ctx, brokers, %q, %q, sink)", s.group, s.topic)
+	if err := s.caughtUp(ctx, first); err != nil {
+		return err
+	}
+	second, _ := s.start(ctx, "none")
+	h.Logf("started a second Consume in the same group: a rebalance")
+	var sizes []int
+	err = poll(ctx, catchUp, []*grader.Process{first, second}, "when a second consumer joined the group (a rebalance)", func() (bool, error) {
+		sizes, err = s.members()
+		return len(sizes) == 2 && sizes[0] > 0 && sizes[1] > 0, err
+	})
+	if errors.Is(err, errTimeout) {
+		return grader.Failf("after %s the group still did not have two members sharing the partitions (members' partition counts: %v)", catchUp, sizes)
+	}
+	if err != nil {
+		return err
+	}
+	h.Logf("the group is stable with two members, %d and %d partitions", sizes[0], sizes[1])
+	if err := s.produceLogged(readings / 2); err != nil {
+		return err
+	}
+	if err := s.caughtUp(ctx, first, second); err != nil {
+		return err
+	}
+	first.Stop()
+	second.Stop()
+	h.Logf("stopped both consumers")
+	return s.verify()
+}
+
+// members describes the group with the grader's admin client: how many
+// partitions each member holds, largest first, once the group is stable.
+func (s *scenario) members() ([]int, error) {
+	admin, err := kafkacheck.Admin(s.brokers)
+	if err != nil {
+		return nil, err
+	}
+	defer admin.Close()
+	groups, err := admin.DescribeConsumerGroups([]string{s.group})
+	if err != nil || len(groups) != 1 {
+		return nil, fmt.Errorf("describe group %s: %v", s.group, err)
+	}
+	if groups[0].State != "Stable" {
+		return nil, nil
+	}
+	var sizes []int
+	for _, m := range groups[0].Members {
+		a, err := m.GetMemberAssignment()
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		if a != nil {
+			n = len(a.Topics[s.topic])
+		}
+		sizes = append(sizes, n)
+	}
+	slices.Sort(sizes)
+	slices.Reverse(sizes)
+	return sizes, nil
+}
