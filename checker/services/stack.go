@@ -51,9 +51,11 @@ type StackOptions struct {
 const WarmNetwork = "delab-warm"
 
 // WarmName is the container name of a warm service: it carries a hash of
-// the image, because reuse by name does not notice a changed definition.
+// the image and a version of the definitions (bumped when a service's
+// settings change: v2 measures Kafka quotas over two windows), because reuse
+// by name does not notice a changed definition.
 func WarmName(s catalog.Service, image string) string {
-	sum := sha256.Sum256([]byte(string(s) + "|" + image + "|v1"))
+	sum := sha256.Sum256([]byte(string(s) + "|" + image + "|v2"))
 	return "delab-warm-" + string(s) + "-" + hex.EncodeToString(sum[:])[:10]
 }
 
