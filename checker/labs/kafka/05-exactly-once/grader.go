@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"sort"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -307,24 +306,21 @@ func results(ctx context.Context, h *grader.Harness) error {
 	if err := s.exactlyOnce(got); err != nil {
 		return err
 	}
-	in := map[string]reference.Reading{}
-	for _, r := range s.want {
-		in[key(r.Device, r.Seq)] = r
-	}
-	sort.Slice(got, func(i, j int) bool {
-		if got[i].Partition != got[j].Partition {
-			return got[i].Partition < got[j].Partition
-		}
-		return got[i].Offset < got[j].Offset
-	})
-	partitionOf := map[string]int32{}
+	// Judged in the order the readings were produced, so that the first
+	// wrong result shown does not depend on where a partitioner put it.
+	byReading := map[string]result{}
 	for _, r := range got {
-		want := Transform(in[key(r.Usage.Device, r.Usage.Seq)])
+		byReading[key(r.Usage.Device, r.Usage.Seq)] = r
+	}
+	partitionOf := map[string]int32{}
+	for _, in := range s.want {
+		k := key(in.Device, in.Seq)
+		r, want := byReading[k], Transform(in)
 		if r.Usage != want {
-			return grader.Mismatch(fmt.Sprintf("the result at partition %d offset %d is not transform's output for its reading", r.Partition, r.Offset), fmt.Sprintf("%+v", want), fmt.Sprintf("%+v", r.Usage))
+			return grader.Mismatch(fmt.Sprintf("the result of reading %s is not transform's output for it", k), fmt.Sprintf("%+v", want), fmt.Sprintf("%+v", r.Usage))
 		}
-		if r.Key != r.Usage.Device {
-			return grader.Mismatch(fmt.Sprintf("the result at partition %d offset %d is not keyed by its meter", r.Partition, r.Offset), fmt.Sprintf("key %q", r.Usage.Device), fmt.Sprintf("key %q", r.Key))
+		if r.Key != in.Device {
+			return grader.Mismatch(fmt.Sprintf("the result of reading %s is not keyed by its meter", k), fmt.Sprintf("key %q", in.Device), fmt.Sprintf("key %q", r.Key))
 		}
 		if p, ok := partitionOf[r.Key]; ok && p != r.Partition {
 			return grader.Failf("%s's results are in partitions %d and %d", r.Key, p, r.Partition)
