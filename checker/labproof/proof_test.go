@@ -53,7 +53,16 @@ func serviceProvider(t *testing.T) services.Provider {
 	t.Helper()
 	providerOnce.Do(func() {
 		if providerErr = services.CheckDocker(context.Background()); providerErr == nil {
-			provider = &services.Docker{Keep: true, KeepAll: []catalog.Service{catalog.Kafka, catalog.HDFS, catalog.Spark}}
+			all := []catalog.Service{catalog.Kafka, catalog.HDFS, catalog.Spark}
+			// Repeated runs of one track start only its services, e.g.
+			// DELAB_PROOF_SERVICES=kafka: lighter when runs go in parallel.
+			if only := os.Getenv("DELAB_PROOF_SERVICES"); only != "" {
+				all = nil
+				for _, s := range strings.Split(only, ",") {
+					all = append(all, catalog.Service(strings.TrimSpace(s)))
+				}
+			}
+			provider = &services.Docker{Keep: true, KeepAll: all}
 		}
 	})
 	if providerErr != nil {
