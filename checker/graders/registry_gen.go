@@ -4,18 +4,19 @@ package graders
 
 import (
 	"github.com/delab-dev/delab/checker/grader"
-	lab0 "github.com/delab-dev/delab/checker/labs/hdfs/01-put-and-get"              // package putandget
-	lab1 "github.com/delab-dev/delab/checker/labs/kafka/01-first-produce-consume"   // package firstproduceconsume
-	lab2 "github.com/delab-dev/delab/checker/labs/kafka/02-keyed-producer"          // package keyedproducer
-	lab3 "github.com/delab-dev/delab/checker/labs/kafka/03-reliable-producer"       // package reliableproducer
-	lab4 "github.com/delab-dev/delab/checker/labs/kafka/04-group-consumer"          // package groupconsumer
-	lab5 "github.com/delab-dev/delab/checker/labs/kafka/05-exactly-once"            // package exactlyonce
-	lab6 "github.com/delab-dev/delab/checker/labs/serialization/01-csv-to-arrow"    // package csvtoarrow
-	lab7 "github.com/delab-dev/delab/checker/labs/serialization/02-parquet-pruning" // package parquetpruning
-	lab8 "github.com/delab-dev/delab/checker/labs/serialization/03-avro-evolution"  // package avroevolution
-	lab9 "github.com/delab-dev/delab/checker/labs/serialization/04-format-shootout" // package formatshootout
-	lab10 "github.com/delab-dev/delab/checker/labs/spark/01-first-sql"              // package firstsql
-	lab11 "github.com/delab-dev/delab/checker/labs/start/01-logs-to-metrics"        // package logstometrics
+	lab0 "github.com/delab-dev/delab/checker/labs/hdfs/01-put-and-get"               // package putandget
+	lab1 "github.com/delab-dev/delab/checker/labs/kafka/01-first-produce-consume"    // package firstproduceconsume
+	lab2 "github.com/delab-dev/delab/checker/labs/kafka/02-keyed-producer"           // package keyedproducer
+	lab3 "github.com/delab-dev/delab/checker/labs/kafka/03-reliable-producer"        // package reliableproducer
+	lab4 "github.com/delab-dev/delab/checker/labs/kafka/04-group-consumer"           // package groupconsumer
+	lab5 "github.com/delab-dev/delab/checker/labs/kafka/05-exactly-once"             // package exactlyonce
+	lab6 "github.com/delab-dev/delab/checker/labs/kafka/06-windows-and-alerts"       // package windowsalerts
+	lab7 "github.com/delab-dev/delab/checker/labs/serialization/01-csv-to-arrow"     // package csvtoarrow
+	lab8 "github.com/delab-dev/delab/checker/labs/serialization/02-parquet-pruning"  // package parquetpruning
+	lab9 "github.com/delab-dev/delab/checker/labs/serialization/03-avro-evolution"   // package avroevolution
+	lab10 "github.com/delab-dev/delab/checker/labs/serialization/04-format-shootout" // package formatshootout
+	lab11 "github.com/delab-dev/delab/checker/labs/spark/01-first-sql"               // package firstsql
+	lab12 "github.com/delab-dev/delab/checker/labs/start/01-logs-to-metrics"         // package logstometrics
 )
 
 var registry = []*grader.Lab{
@@ -31,4 +32,5 @@ var registry = []*grader.Lab{
 	&lab9.Lab,
 	&lab10.Lab,
 	&lab11.Lab,
+	&lab12.Lab,
 }
