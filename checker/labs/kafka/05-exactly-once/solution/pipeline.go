@@ -53,14 +53,16 @@ func Process(ctx context.Context, brokers []string, group, in, out string, trans
 	defer cg.Close()
 	h := &handler{brokers: brokers, group: group, out: out, transform: transform}
 	for {
-		if err := cg.Consume(ctx, []string{in}, h); err != nil {
-			if errors.Is(err, sarama.ErrClosedConsumerGroup) {
-				return nil
-			}
-			return err
-		}
-		if ctx.Err() != nil {
+		err := cg.Consume(ctx, []string{in}, h)
+		switch {
+		case errors.Is(err, sarama.ErrClosedConsumerGroup) || ctx.Err() != nil:
 			return nil
+		case errors.Is(err, sarama.ErrUnstableOffsetCommit):
+			// A crashed run left a transaction with offsets in it open:
+			// the group's offsets are unknown until it is aborted.
+			time.Sleep(500 * time.Millisecond)
+		case err != nil:
+			return err
 		}
 	}
 }
@@ -84,6 +86,9 @@ func (h *handler) producer(topic string, partition int32) (sarama.AsyncProducer,
 	cfg.Producer.RequiredAcks = sarama.WaitForAll
 	cfg.Net.MaxOpenRequests = 1
 	cfg.Producer.Transaction.ID = fmt.Sprintf("%s-%s-%d", h.group, topic, partition)
+	// A transaction a crash leaves open is aborted after this long, at the
+	// latest (sooner when a new producer with the same id fences it).
+	cfg.Producer.Transaction.Timeout = 10 * time.Second
 	cfg.Producer.Retry.Max = 20
 	return sarama.NewAsyncProducer(h.brokers, cfg)
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/IBM/sarama"
 )
@@ -46,14 +47,16 @@ func Process(ctx context.Context, brokers []string, group, in, out string, trans
 	defer cg.Close()
 	h := &handler{brokers: brokers, group: group, out: out, transform: transform}
 	for {
-		if err := cg.Consume(ctx, []string{in}, h); err != nil {
-			if errors.Is(err, sarama.ErrClosedConsumerGroup) {
-				return nil
-			}
-			return err
-		}
-		if ctx.Err() != nil {
+		err := cg.Consume(ctx, []string{in}, h)
+		switch {
+		case errors.Is(err, sarama.ErrClosedConsumerGroup) || ctx.Err() != nil:
 			return nil
+		case errors.Is(err, sarama.ErrUnstableOffsetCommit):
+			// A crashed run left a transaction with offsets in it open:
+			// the group's offsets are unknown until it is aborted.
+			time.Sleep(500 * time.Millisecond)
+		case err != nil:
+			return err
 		}
 	}
 }
