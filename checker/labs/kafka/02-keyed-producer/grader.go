@@ -56,25 +56,29 @@ func Events(seed uint64, n, devices int) []reference.Event {
 }
 
 // partitionCount describes topic with the grader's own admin client; -1
-// when it does not exist.
+// if the topic is still unknown after a few seconds. Every caller expects
+// the topic to exist: a topic created a moment ago can be unknown to the
+// broker's metadata for a short while (the controller has it, the
+// broker's metadata cache not yet), and its partitions may still report
+// LEADER_NOT_AVAILABLE.
 func partitionCount(h *grader.Harness, topic string) (int, error) {
 	a, err := kafkacheck.Admin(h.Endpoints.KafkaBrokers)
 	if err != nil {
 		return 0, err
 	}
 	defer a.Close()
-	// A topic created a moment ago may still report LEADER_NOT_AVAILABLE.
 	for attempt := 0; ; attempt++ {
 		meta, err := a.DescribeTopics([]string{topic})
 		if err != nil {
 			return 0, err
 		}
+		unknown := len(meta) != 1 || errors.Is(meta[0].Err, sarama.ErrUnknownTopicOrPartition)
 		switch {
-		case len(meta) != 1 || errors.Is(meta[0].Err, sarama.ErrUnknownTopicOrPartition):
+		case unknown && attempt >= 50:
 			return -1, nil
-		case meta[0].Err == sarama.ErrNoError:
+		case !unknown && meta[0].Err == sarama.ErrNoError:
 			return len(meta[0].Partitions), nil
-		case meta[0].Err == sarama.ErrLeaderNotAvailable && attempt < 50:
+		case unknown || (meta[0].Err == sarama.ErrLeaderNotAvailable && attempt < 50):
 			time.Sleep(100 * time.Millisecond)
 		default:
 			return 0, meta[0].Err
@@ -115,6 +119,14 @@ func topic(ctx context.Context, h *grader.Harness) error {
 	other := h.Unique("legacy")
 	if err := kafkacheck.CreateTopic(h.Endpoints.KafkaBrokers, other, 2); err != nil {
 		return err
+	}
+	// The learner's CreateTopic will find the topic exists and describe
+	// it: wait until the broker describes it, or a correct CreateTopic
+	// could be told it does not exist (seen in repeated runs).
+	if n, err := partitionCount(h, other); err != nil {
+		return err
+	} else if n != 2 {
+		return fmt.Errorf("the grader created %s with 2 partitions, but the broker describes %d", other, n)
 	}
 	h.Logf("created %s with 2 partitions, then running CreateTopic(brokers, %q)", other, other)
 	e, err := runCreate(ctx, h, other)
