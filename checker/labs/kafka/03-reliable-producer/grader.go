@@ -9,6 +9,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -65,8 +66,16 @@ const (
 	// acknowledgement minutes. It counts from the restart, not the start,
 	// because a broker restart itself can take long on a busy machine.
 	afterRestart = 30 * time.Second
-	// runLimit stops a run that never gets to the crash.
-	runLimit = 2 * time.Minute
+	// toCrash bounds the start of a run: throttled, a good producer puts
+	// the first crashAfter events on the topic in about a second, and one
+	// that waits for each acknowledgement in seconds.
+	toCrash = 90 * time.Second
+	// runLimit is only a safety net: toCrash, the broker's restart and
+	// afterRestart bound a run in phases, because the restart alone can
+	// take a minute on a loaded machine (seen in repeated runs, where a
+	// limit counted from the start stopped a run the phases would have
+	// judged).
+	runLimit = 10 * time.Minute
 	// outage is how long the broker stays down: longer than the retries of
 	// a producer left at sarama's defaults (a third of a second, give or
 	// take metadata refreshes), far shorter than a minute of retrying.
@@ -189,6 +198,10 @@ func produceThroughCrash(ctx context.Context, h *grader.Harness) ([]reference.Ev
 	if slow {
 		runErr = grader.Failf("Produce had not sent %d events %s after the broker was back, and was stopped: it is far too slow to judge (see the throughput check)", len(events), afterRestart)
 	}
+	var early errTooSlow
+	if errors.As(crashErr, &early) {
+		return nil, nil, nil, grader.Failf("Produce had put only %d of the first %d events on the topic %s after it started, and was stopped: it is far too slow to judge (see the throughput check)", early.onTopic, crashAfter, toCrash)
+	}
 	if crashErr == errNoCrash {
 		if runErr != nil {
 			return nil, nil, nil, runErr
@@ -221,6 +234,14 @@ func produceThroughCrash(ctx context.Context, h *grader.Harness) ([]reference.Ev
 
 var errNoCrash = fmt.Errorf("no crash")
 
+// errTooSlow is crashWhen's answer when the run had not put crashAfter
+// events on the topic within toCrash.
+type errTooSlow struct{ onTopic int64 }
+
+func (e errTooSlow) Error() string {
+	return fmt.Sprintf("only %d events on the topic after %s", e.onTopic, toCrash)
+}
+
 // crashWhen polls the topic's high-water marks and restarts the broker
 // once they add up to crashAfter, then lifts the throttle; errNoCrash if
 // the run ended (done) first.
@@ -230,9 +251,14 @@ func crashWhen(ctx context.Context, h *grader.Harness, topic string, killedAt *t
 		return err
 	}
 	defer client.Close()
+	deadline := time.Now().Add(toCrash)
+	var onTopic int64
 	for {
 		hwms, err := kafkacheck.Offsets(client, topic)
-		if err == nil && kafkacheck.Sum(hwms) >= crashAfter {
+		if err == nil {
+			onTopic = kafkacheck.Sum(hwms)
+		}
+		if err == nil && onTopic >= crashAfter {
 			*killedAt = time.Now()
 			// The restart outlives the learner's run if need be: a broker
 			// left dead would fail every later check.
@@ -247,6 +273,9 @@ func crashWhen(ctx context.Context, h *grader.Harness, topic string, killedAt *t
 		case <-done:
 			return errNoCrash
 		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return errTooSlow{onTopic}
 		}
 	}
 }

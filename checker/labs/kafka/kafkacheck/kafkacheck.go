@@ -37,7 +37,12 @@ func Admin(brokers []string) (sarama.ClusterAdmin, error) {
 }
 
 // CreateTopic creates topic with the grader's admin client: the given
-// number of partitions, one replica.
+// number of partitions, one replica. It returns once the leader of every
+// partition answers for it, so the learner's code, run next, meets a
+// topic that is ready. A broker takes a moment to become the leader of a
+// new partition; until then it answers NOT_LEADER_OR_FOLLOWER or does not
+// know the topic, and on a loaded machine that moment can outlast a
+// producer's default retries (seen in repeated runs of the proofs).
 func CreateTopic(brokers []string, topic string, partitions int32) error {
 	a, err := Admin(brokers)
 	if err != nil {
@@ -46,6 +51,48 @@ func CreateTopic(brokers []string, topic string, partitions int32) error {
 	defer a.Close()
 	if err := a.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1}, false); err != nil {
 		return fmt.Errorf("create topic %s: %w", topic, err)
+	}
+	return waitReady(brokers, topic, partitions, 30*time.Second)
+}
+
+// waitReady asks until topic is ready (see ready), for at most limit.
+func waitReady(brokers []string, topic string, partitions int32, limit time.Duration) error {
+	client, err := sarama.NewClient(brokers, Config())
+	if err != nil {
+		return fmt.Errorf("grader's Kafka client: %w", err)
+	}
+	defer client.Close()
+	deadline := time.Now().Add(limit)
+	for {
+		err := ready(client, topic, partitions)
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("topic %s was created but is not ready after %s: %w", topic, limit, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// ready reports whether the broker describes every partition of topic
+// and each partition's leader answers a ListOffsets request for it: the
+// leader of a partition answers those only once it leads it.
+func ready(client sarama.Client, topic string, partitions int32) error {
+	if err := client.RefreshMetadata(topic); err != nil {
+		return err
+	}
+	parts, err := client.Partitions(topic)
+	if err != nil {
+		return err
+	}
+	if len(parts) != int(partitions) {
+		return fmt.Errorf("the broker describes %d of %d partitions", len(parts), partitions)
+	}
+	for _, p := range parts {
+		if _, err := client.GetOffset(topic, p, sarama.OffsetNewest); err != nil {
+			return fmt.Errorf("partition %d: %w", p, err)
+		}
 	}
 	return nil
 }

@@ -1,0 +1,52 @@
+package kafkacheck_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/stretchr/testify/require"
+	"github.com/testcontainers/testcontainers-go"
+
+	"github.com/delab-dev/delab/checker/labs/kafka/kafkacheck"
+	"github.com/delab-dev/delab/checker/services"
+)
+
+// A topic the grader creates must be usable at once by the learner's
+// code, run next: a producer that does not retry at all sends to every
+// partition of it without an error.
+func TestCreatedTopicIsReadyForAProducerThatDoesNotRetry(t *testing.T) {
+	if err := services.CheckDocker(context.Background()); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("service tests must run in CI: %v", err)
+		}
+		t.Skipf("skipping service test: %v", err)
+	}
+	k, err := services.Kafka(context.Background())
+	testcontainers.CleanupContainer(t, k.DockerContainer)
+	require.NoError(t, err)
+
+	cfg := kafkacheck.Config()
+	cfg.Producer.Retry.Max = 0
+	cfg.Producer.Partitioner = sarama.NewManualPartitioner
+	for i := range 15 {
+		topic := fmt.Sprintf("ready-%d", i)
+		start := time.Now()
+		require.NoError(t, kafkacheck.CreateTopic(k.Brokers, topic, 6))
+		t.Logf("%s: CreateTopic returned after %s", topic, time.Since(start).Round(time.Millisecond))
+		p, err := sarama.NewSyncProducer(k.Brokers, cfg)
+		require.NoError(t, err)
+		for part := range int32(6) {
+			_, _, err := p.SendMessage(&sarama.ProducerMessage{Topic: topic, Partition: part, Value: sarama.StringEncoder("x")})
+			require.NoError(t, err, "topic %s partition %d, right after CreateTopic returned", topic, part)
+		}
+		require.NoError(t, p.Close())
+	}
+	recs, hwms, err := kafkacheck.ReadTopic(k.Brokers, "ready-14")
+	require.NoError(t, err)
+	require.Len(t, recs, 6)
+	require.Equal(t, []int64{1, 1, 1, 1, 1, 1}, hwms)
+}
