@@ -60,7 +60,7 @@ func readings(seed uint64, n, devices int) []reading {
 
 func createTopic(h *grader.Harness) (string, error) {
 	topic := h.Unique("readings")
-	if err := kafkacheck.CreateTopic(h.Endpoints.KafkaBrokers, topic, partitions); err != nil {
+	if err := kafkacheck.CreateTopic(h, topic, partitions); err != nil {
 		return "", err
 	}
 	h.Logf("created topic %s with %d partitions", topic, partitions)

@@ -96,6 +96,7 @@ func runCreate(ctx context.Context, h *grader.Harness, topic string) (string, er
 
 func topic(ctx context.Context, h *grader.Harness) error {
 	name := h.Unique("events")
+	kafkacheck.DeleteWhenDone(h, name)
 	h.Logf("running CreateTopic(brokers, %q)", name)
 	if e, err := runCreate(ctx, h, name); err != nil {
 		return err
@@ -117,7 +118,7 @@ func topic(ctx context.Context, h *grader.Harness) error {
 		return grader.Mismatch("CreateTopic must accept a topic that already exists with the right partitions", "no error", e)
 	}
 	other := h.Unique("legacy")
-	if err := kafkacheck.CreateTopic(h.Endpoints.KafkaBrokers, other, 2); err != nil {
+	if err := kafkacheck.CreateTopic(h, other, 2); err != nil {
 		return err
 	}
 	h.Logf("created %s with 2 partitions, then running CreateTopic(brokers, %q)", other, other)
@@ -142,7 +143,7 @@ type record struct {
 // learner's Produce, and reads every partition back.
 func produce(ctx context.Context, h *grader.Harness, events []reference.Event) ([]record, error) {
 	name := h.Unique("events")
-	if err := kafkacheck.CreateTopic(h.Endpoints.KafkaBrokers, name, reference.Partitions); err != nil {
+	if err := kafkacheck.CreateTopic(h, name, reference.Partitions); err != nil {
 		return nil, err
 	}
 	data, _ := json.Marshal(events)

@@ -103,7 +103,7 @@ func Events(seed uint64, n int) []reference.Event {
 
 func createTopic(h *grader.Harness, prefix string) (string, error) {
 	topic := h.Unique(prefix)
-	return topic, kafkacheck.CreateTopic(h.Endpoints.KafkaBrokers, topic, partitions)
+	return topic, kafkacheck.CreateTopic(h, topic, partitions)
 }
 
 // allClients is Kafka's default client-id quota entity: every producer

@@ -96,7 +96,7 @@ func newScenario(h *grader.Harness) (*scenario, error) {
 	if err := os.MkdirAll(s.sink, 0o755); err != nil {
 		return nil, err
 	}
-	if err := kafkacheck.CreateTopic(s.brokers, s.topic, partitions); err != nil {
+	if err := kafkacheck.CreateTopic(h, s.topic, partitions); err != nil {
 		return nil, err
 	}
 	return s, nil

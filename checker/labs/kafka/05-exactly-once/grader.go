@@ -47,6 +47,9 @@ const (
 	devices    = 30
 	// crashAt is the transform call the crash comes at.
 	crashAt = 1_500
+	// killAfter is how long the checker leaves the stopped process before
+	// it kills it: longer than sarama's 1s auto-commit interval.
+	killAfter = 1500 * time.Millisecond
 	// complete bounds the wait for the output to be complete. It covers a
 	// restart: the killed member stays in the group until its session
 	// times out (10s), and only then is a new member given partitions.
@@ -93,7 +96,7 @@ func newScenario(h *grader.Harness) (*scenario, error) {
 	s := &scenario{h: h, brokers: h.Endpoints.KafkaBrokers, in: h.Unique("readings"), out: h.Unique("usage"), group: h.Unique("pipeline"),
 		rand: rand.New(rand.NewPCG(h.Seed(), 83)), seq: map[string]int{}}
 	for _, t := range []string{s.in, s.out} {
-		if err := kafkacheck.CreateTopic(s.brokers, t, partitions); err != nil {
+		if err := kafkacheck.CreateTopic(h, t, partitions); err != nil {
 			return nil, err
 		}
 	}
@@ -374,6 +377,12 @@ func crashInTheTxn(ctx context.Context, h *grader.Harness) error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// The harness has stopped the process dead (SIGSTOP). Waiting out
+	// more than an auto-commit interval before the kill makes every run
+	// prove that: if the process went on, an at-least-once pipeline
+	// could commit all it had produced and pass (as it did, now and then,
+	// when the stop only blocked transform and the kill came late).
+	time.Sleep(killAfter)
 	p.Stop()
 	h.Logf("killed your pipeline (SIGKILL) there, in the middle of a transaction")
 	q, _ := s.start(ctx, 0)

@@ -133,7 +133,7 @@ func run(ctx context.Context, h *grader.Harness) ([]reference.Event, *outputs, e
 	brokers := h.Endpoints.KafkaBrokers
 	in, wt, at := h.Unique("events"), h.Unique("windows"), h.Unique("alerts")
 	for _, t := range []string{in, wt, at} {
-		if err := kafkacheck.CreateTopic(brokers, t, 1); err != nil {
+		if err := kafkacheck.CreateTopic(h, t, 1); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -4,10 +4,13 @@
 package kafkacheck
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/IBM/sarama"
+
+	"github.com/delab-dev/delab/checker/grader"
 )
 
 // Config is the configuration of the grader's clients.
@@ -36,14 +39,17 @@ func Admin(brokers []string) (sarama.ClusterAdmin, error) {
 	return a, nil
 }
 
-// CreateTopic creates topic with the grader's admin client: the given
-// number of partitions, one replica. It returns once the leader of every
-// partition answers for it, so the learner's code, run next, meets a
-// topic that is ready. A broker takes a moment to become the leader of a
-// new partition; until then it answers NOT_LEADER_OR_FOLLOWER or does not
-// know the topic, and on a loaded machine that moment can outlast a
-// producer's default retries (seen in repeated runs of the proofs).
-func CreateTopic(brokers []string, topic string, partitions int32) error {
+// CreateTopic creates topic for the check h is running with the grader's
+// admin client: the given number of partitions, one replica. The topic is
+// deleted when the check ends (see DeleteWhenDone). It returns once the
+// leader of every partition answers for it, so the learner's code, run
+// next, meets a topic that is ready. A broker takes a moment to become the
+// leader of a new partition; until then it answers NOT_LEADER_OR_FOLLOWER
+// or does not know the topic, and on a loaded machine that moment can
+// outlast a producer's default retries (seen in repeated runs of the
+// proofs).
+func CreateTopic(h *grader.Harness, topic string, partitions int32) error {
+	brokers := h.Endpoints.KafkaBrokers
 	a, err := Admin(brokers)
 	if err != nil {
 		return err
@@ -52,7 +58,42 @@ func CreateTopic(brokers []string, topic string, partitions int32) error {
 	if err := a.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1}, false); err != nil {
 		return fmt.Errorf("create topic %s: %w", topic, err)
 	}
+	DeleteWhenDone(h, topic)
 	return waitReady(brokers, topic, partitions, 30*time.Second)
+}
+
+// DeleteWhenDone deletes topics when the check h is running ends, after
+// the learner's processes are stopped. A warm broker serves check after
+// check, and one that kept every topic would slow down for good: after a
+// crash it recovers every log it holds before it serves again, and
+// repeated runs of kafka/03 saw that restart grow past two minutes once
+// two hundred partitions had piled up. The verdict never depends on the
+// deletion, so a broker that does not answer (one a check left down) only
+// costs a few seconds.
+func DeleteWhenDone(h *grader.Harness, topics ...string) {
+	brokers := h.Endpoints.KafkaBrokers
+	h.Cleanup(func() { _ = DeleteTopics(brokers, topics...) })
+}
+
+// DeleteTopics deletes topics; one that does not exist is not an error.
+// It gives a broker that does not answer a few seconds, not the grader's
+// usual patience.
+func DeleteTopics(brokers []string, topics ...string) error {
+	cfg := Config()
+	cfg.Metadata.Retry.Max = 3
+	cfg.Net.DialTimeout = 5 * time.Second
+	a, err := sarama.NewClusterAdmin(brokers, cfg)
+	if err != nil {
+		return fmt.Errorf("grader's Kafka admin: %w", err)
+	}
+	defer a.Close()
+	var errs []error
+	for _, t := range topics {
+		if err := a.DeleteTopic(t); err != nil && !errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
+			errs = append(errs, fmt.Errorf("delete topic %s: %w", t, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // waitReady asks until topic is ready (see ready), for at most limit.

@@ -11,13 +11,15 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/testcontainers/testcontainers-go"
 
+	"github.com/delab-dev/delab/checker/grader"
 	"github.com/delab-dev/delab/checker/labs/kafka/kafkacheck"
 	"github.com/delab-dev/delab/checker/services"
 )
 
 // A topic the grader creates must be usable at once by the learner's
 // code, run next: a producer that does not retry at all sends to every
-// partition of it without an error.
+// partition of it without an error. When the check ends, its topics are
+// gone from the (warm) broker.
 func TestCreatedTopicIsReadyForAProducerThatDoesNotRetry(t *testing.T) {
 	if err := services.CheckDocker(context.Background()); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -29,13 +31,14 @@ func TestCreatedTopicIsReadyForAProducerThatDoesNotRetry(t *testing.T) {
 	testcontainers.CleanupContainer(t, k.DockerContainer)
 	require.NoError(t, err)
 
+	h := grader.NewHarness(nil, nil, nil, t.TempDir(), 1, services.Endpoints{KafkaBrokers: k.Brokers})
 	cfg := kafkacheck.Config()
 	cfg.Producer.Retry.Max = 0
 	cfg.Producer.Partitioner = sarama.NewManualPartitioner
 	for i := range 15 {
 		topic := fmt.Sprintf("ready-%d", i)
 		start := time.Now()
-		require.NoError(t, kafkacheck.CreateTopic(k.Brokers, topic, 6))
+		require.NoError(t, kafkacheck.CreateTopic(h, topic, 6))
 		t.Logf("%s: CreateTopic returned after %s", topic, time.Since(start).Round(time.Millisecond))
 		p, err := sarama.NewSyncProducer(k.Brokers, cfg)
 		require.NoError(t, err)
@@ -49,4 +52,20 @@ func TestCreatedTopicIsReadyForAProducerThatDoesNotRetry(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, recs, 6)
 	require.Equal(t, []int64{1, 1, 1, 1, 1, 1}, hwms)
+
+	admin, err := kafkacheck.Admin(k.Brokers)
+	require.NoError(t, err)
+	defer admin.Close()
+	before, err := admin.ListTopics()
+	require.NoError(t, err)
+	require.Contains(t, before, "ready-0")
+	h.RunCleanups()
+	after, err := admin.ListTopics()
+	require.NoError(t, err)
+	for name := range after {
+		require.NotContains(t, name, "ready-", "a topic the check created outlived it")
+	}
+	// Deleting again (a cleanup run twice, a topic the learner never
+	// created) is not an error.
+	require.NoError(t, kafkacheck.DeleteTopics(k.Brokers, "ready-0", "never-created"))
 }
