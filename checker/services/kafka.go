@@ -63,10 +63,16 @@ func Kafka(ctx context.Context, opts ...Option) (*KafkaContainer, error) {
 		// then bursts about one second's quota, not ten, before it is
 		// throttled, and each throttle lasts about a request's worth
 		// (kafka/03 throttles producers until it crashes the broker).
-		"KAFKA_QUOTA_WINDOW_NUM":          "2",
-		"KAFKA_AUTO_CREATE_TOPICS_ENABLE": "false",
-		"KAFKA_LOG_DIRS":                  "/tmp/kraft-combined-logs",
-		"KAFKA_HEAP_OPTS":                 "-Xmx" + cfg.heap + " -Xms" + cfg.heap,
+		"KAFKA_QUOTA_WINDOW_NUM": "2",
+		// A deleted topic's files go after 1s, not Kafka's default 60s.
+		// Checks delete every topic they create because a broker
+		// restarted after SIGKILL (kafka/03) loads every log still on
+		// disk before it serves again; with 60s, the topics of the
+		// checks just before a crash were still there to load.
+		"KAFKA_LOG_SEGMENT_DELETE_DELAY_MS": "1000",
+		"KAFKA_AUTO_CREATE_TOPICS_ENABLE":   "false",
+		"KAFKA_LOG_DIRS":                    "/tmp/kraft-combined-logs",
+		"KAFKA_HEAP_OPTS":                   "-Xmx" + cfg.heap + " -Xms" + cfg.heap,
 	}
 	customizers := append(cfg.common("kafka"),
 		testcontainers.WithEnv(env),

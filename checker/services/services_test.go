@@ -234,3 +234,42 @@ func TestKafkaRestartBrokerKeepsAddressAndData(t *testing.T) {
 		return err == nil && !st.Running
 	}, 30*time.Second, 200*time.Millisecond, "a crash nobody asked for stops the container, so Health reports it")
 }
+
+// A warm Start removes the warm containers an older delab left for the
+// same service under another name (another definition or image); it keeps
+// the current one and those of services it was not asked for.
+func TestWarmStartRemovesOutdatedWarmContainers(t *testing.T) {
+	requireDocker(t)
+	ctx := context.Background()
+	if warm, err := WarmRunning(ctx, ImagesFromEnv()); err == nil && len(warm) > 0 && os.Getenv("CI") != "true" {
+		t.Skip("warm services are running (`delab up`); this test would remove them")
+	}
+	// The current definition's name, for an image name no real warm
+	// service has, so that the test's "current" container is its own.
+	images := Images{Kafka: "delab-test/kafka:" + strconv.Itoa(os.Getpid())}
+	run := func(s catalog.Service, name string) *testcontainers.DockerContainer {
+		labels := map[string]string{LabelOwner: "delab", LabelWarm: "true", LabelRole: string(s)}
+		c, err := testcontainers.Run(ctx, ImagesFromEnv().Kafka,
+			testcontainers.WithEntrypoint("sleep", "300"), testcontainers.WithLabels(labels),
+			testcontainers.WithName(name))
+		testcontainers.CleanupContainer(t, c)
+		require.NoError(t, err)
+		return c
+	}
+	suffix := strconv.Itoa(os.Getpid())
+	outdated := run(catalog.Kafka, "delab-warm-kafka-outdated-"+suffix)
+	current := run(catalog.Kafka, WarmName(catalog.Kafka, images.Of(catalog.Kafka)))
+	otherService := run(catalog.HDFS, "delab-warm-hdfs-outdated-"+suffix)
+
+	removed, err := removeOutdatedWarm(ctx, []catalog.Service{catalog.Kafka}, images)
+	require.NoError(t, err)
+	require.Len(t, removed, 1)
+	assert.Contains(t, removed[0], "delab-warm-kafka-outdated-"+suffix)
+	_, err = outdated.State(ctx)
+	assert.Error(t, err, "the outdated warm broker is gone")
+	for _, c := range []*testcontainers.DockerContainer{current, otherService} {
+		st, err := c.State(ctx)
+		require.NoError(t, err)
+		assert.True(t, st.Running, "kept: %s", c.ID[:12])
+	}
+}

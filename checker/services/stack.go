@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,6 +34,9 @@ type Stack struct {
 	Warm bool
 	// StartDurations records how long each service took to become ready.
 	StartDurations map[catalog.Service]time.Duration
+	// Replaced names the outdated warm containers (an older definition or
+	// image) that a warm Start removed before it started their successors.
+	Replaced []string
 
 	ownNetwork *testcontainers.DockerNetwork
 }
@@ -52,10 +56,11 @@ const WarmNetwork = "delab-warm"
 
 // WarmName is the container name of a warm service: it carries a hash of
 // the image and a version of the definitions (bumped when a service's
-// settings change: v2 measures Kafka quotas over two windows), because reuse
-// by name does not notice a changed definition.
+// settings change: v2 measures Kafka quotas over two windows, v3 deletes a
+// deleted topic's files after 1s), because reuse by name does not notice a
+// changed definition. Start replaces a warm container of another name.
 func WarmName(s catalog.Service, image string) string {
-	sum := sha256.Sum256([]byte(string(s) + "|" + image + "|v2"))
+	sum := sha256.Sum256([]byte(string(s) + "|" + image + "|v3"))
 	return "delab-warm-" + string(s) + "-" + hex.EncodeToString(sum[:])[:10]
 }
 
@@ -77,6 +82,11 @@ func Start(ctx context.Context, want []catalog.Service, o StackOptions) (*Stack,
 			return st, fmt.Errorf("create network %s: %w", WarmNetwork, err)
 		}
 		st.Network = WarmNetwork
+		replaced, err := removeOutdatedWarm(ctx, want, o.Images)
+		st.Replaced = replaced
+		if err != nil {
+			return st, err
+		}
 	} else {
 		nw, err := network.New(ctx, network.WithLabels(map[string]string{LabelOwner: "delab", LabelPID: strconv.Itoa(os.Getpid()), LabelWarm: "false"}))
 		if err != nil {
@@ -131,6 +141,44 @@ func Start(ctx context.Context, want []catalog.Service, o StackOptions) (*Stack,
 	}
 	wg.Wait()
 	return st, errors.Join(errs...)
+}
+
+// removeOutdatedWarm removes the running or stopped warm containers of
+// the services in want that are not named WarmName for the images: ones
+// an older delab started from another definition or image. Left running,
+// an outdated broker would hold on to the memory it has and share the
+// "kafka" alias on the warm network with its successor, so that a
+// container could reach either.
+func removeOutdatedWarm(ctx context.Context, want []catalog.Service, images Images) ([]string, error) {
+	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer cli.Close()
+	list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("label", LabelOwner+"=delab").Add("label", LabelWarm+"=true")})
+	if err != nil {
+		return nil, fmt.Errorf("list warm containers: %w", err)
+	}
+	var (
+		removed []string
+		errs    []error
+	)
+	for _, c := range list.Items {
+		s := catalog.Service(c.Labels[LabelRole])
+		if !slices.Contains(want, s) || slices.Contains(c.Names, "/"+WarmName(s, images.Of(s))) {
+			continue
+		}
+		name := c.ID[:12]
+		if len(c.Names) > 0 {
+			name = strings.TrimPrefix(c.Names[0], "/")
+		}
+		if _, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
+			errs = append(errs, fmt.Errorf("remove outdated warm %s container %s: %w", s, name, err))
+			continue
+		}
+		removed = append(removed, fmt.Sprintf("%s (%s, %s)", name, s, c.Image))
+	}
+	return removed, errors.Join(errs...)
 }
 
 func dedupe(in []catalog.Service) []catalog.Service {

@@ -3,13 +3,17 @@ package kafkacheck_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/testcontainers/testcontainers-go"
+	tcexec "github.com/testcontainers/testcontainers-go/exec"
 
 	"github.com/delab-dev/delab/checker/grader"
 	"github.com/delab-dev/delab/checker/labs/kafka/kafkacheck"
@@ -19,7 +23,7 @@ import (
 // A topic the grader creates must be usable at once by the learner's
 // code, run next: a producer that does not retry at all sends to every
 // partition of it without an error. When the check ends, its topics are
-// gone from the (warm) broker.
+// gone from the (warm) broker, and soon after from its disk.
 func TestCreatedTopicIsReadyForAProducerThatDoesNotRetry(t *testing.T) {
 	if err := services.CheckDocker(context.Background()); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -65,6 +69,25 @@ func TestCreatedTopicIsReadyForAProducerThatDoesNotRetry(t *testing.T) {
 	for name := range after {
 		require.NotContains(t, name, "ready-", "a topic the check created outlived it")
 	}
+	// And their files leave the broker's disk soon after, so that a broker
+	// crashed by the next check does not load them again. The service sets
+	// log.segment.delete.delay.ms to 1s: the broker's first pass over
+	// deleted logs comes 30s after it started, then one every second.
+	// With Kafka's default, files stay at least 60s after the deletion.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		code, out, err := k.Exec(context.Background(), []string{"ls", "/tmp/kraft-combined-logs"}, tcexec.Multiplexed())
+		require.NoError(c, err)
+		require.Zero(c, code)
+		b, err := io.ReadAll(out)
+		require.NoError(c, err)
+		var left []string
+		for _, name := range strings.Fields(string(b)) {
+			if strings.HasPrefix(name, "ready-") {
+				left = append(left, name)
+			}
+		}
+		assert.Empty(c, left, "deleted topics' files still on the broker's disk")
+	}, 45*time.Second, 250*time.Millisecond)
 	// Deleting again (a cleanup run twice, a topic the learner never
 	// created) is not an error.
 	require.NoError(t, kafkacheck.DeleteTopics(k.Brokers, "ready-0", "never-created"))

@@ -60,6 +60,9 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 		fmt.Fprintf(opts.IO.ErrOut, "starting %s (%s)…\n", s, images.Of(s))
 	}
 	st, err := services.Start(ctx, opts.Services, services.StackOptions{Images: images, Warm: true})
+	for _, r := range st.Replaced {
+		fmt.Fprintf(opts.IO.ErrOut, "removed %s: an older delab started it from another definition\n", r)
+	}
 	if err != nil {
 		return &exitCodeError{code: ExitError, err: fmt.Errorf("%w\n(`delab down` removes what did start)", err)}
 	}
