@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/network"
@@ -159,26 +160,18 @@ func removeOutdatedWarm(ctx context.Context, want []catalog.Service, images Imag
 	if err != nil {
 		return nil, fmt.Errorf("list warm containers: %w", err)
 	}
-	var (
-		removed []string
-		errs    []error
-	)
-	for _, c := range list.Items {
+	gone, errs := removeContainers(ctx, cli, list.Items, func(c container.Summary) bool {
 		s := catalog.Service(c.Labels[LabelRole])
-		if !slices.Contains(want, s) || slices.Contains(c.Names, "/"+WarmName(s, images.Of(s))) {
-			continue
-		}
-		name := c.ID[:12]
-		if len(c.Names) > 0 {
-			name = strings.TrimPrefix(c.Names[0], "/")
-		}
-		if _, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
-			errs = append(errs, fmt.Errorf("remove outdated warm %s container %s: %w", s, name, err))
-			continue
-		}
-		removed = append(removed, fmt.Sprintf("%s (%s, %s)", name, s, c.Image))
+		return slices.Contains(want, s) && !slices.Contains(c.Names, "/"+WarmName(s, images.Of(s)))
+	})
+	var removed []string
+	for _, c := range gone {
+		removed = append(removed, fmt.Sprintf("%s (%s, %s)", strings.TrimPrefix(containerName(c), "/"), c.Labels[LabelRole], c.Image))
 	}
-	return removed, errors.Join(errs...)
+	if len(errs) > 0 {
+		return removed, fmt.Errorf("replace outdated warm containers: %w", errors.Join(errs...))
+	}
+	return removed, nil
 }
 
 func dedupe(in []catalog.Service) []catalog.Service {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 )
@@ -28,20 +29,11 @@ func Sweep(ctx context.Context, all bool) (removed []string, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
-	var errs []error
-	for _, c := range list.Items {
-		if !orphaned(c.Labels, all) {
-			continue
-		}
-		if _, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
-			errs = append(errs, fmt.Errorf("remove container %s: %w", c.ID[:12], err))
-			continue
-		}
-		name := c.ID[:12]
-		if len(c.Names) > 0 {
-			name = c.Names[0]
-		}
-		removed = append(removed, "container "+name+" ("+c.Labels[LabelRole]+")")
+	gone, errs := removeContainers(ctx, cli, list.Items, func(c container.Summary) bool {
+		return orphaned(c.Labels, all)
+	})
+	for _, c := range gone {
+		removed = append(removed, "container "+containerName(c)+" ("+c.Labels[LabelRole]+")")
 	}
 	nets, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: make(client.Filters).Add("label", LabelOwner+"=delab")})
 	if err != nil {
@@ -58,6 +50,31 @@ func Sweep(ctx context.Context, all bool) (removed []string, err error) {
 		removed = append(removed, "network "+n.Name)
 	}
 	return removed, errors.Join(errs...)
+}
+
+// removeContainers force-removes, with their volumes, the containers in
+// list that pick chooses, and returns those it removed and an error for
+// each it could not remove: one failure does not stop the others.
+func removeContainers(ctx context.Context, cli *testcontainers.DockerClient, list []container.Summary, pick func(container.Summary) bool) (removed []container.Summary, errs []error) {
+	for _, c := range list {
+		if !pick(c) {
+			continue
+		}
+		if _, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
+			errs = append(errs, fmt.Errorf("remove container %s: %w", c.ID[:12], err))
+			continue
+		}
+		removed = append(removed, c)
+	}
+	return removed, errs
+}
+
+// containerName is Docker's name for c ("/name"), or its short ID.
+func containerName(c container.Summary) string {
+	if len(c.Names) > 0 {
+		return c.Names[0]
+	}
+	return c.ID[:12]
 }
 
 // orphaned says whether a labelled object belongs to no live delab process.
