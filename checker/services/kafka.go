@@ -19,6 +19,9 @@ const (
 	kafkaStartedLog  = "Kafka Server started"
 	// KafkaInternalBroker is the broker address for containers on the stack's network.
 	KafkaInternalBroker = "kafka:19092"
+	// KafkaLogDir is the broker's log directory in its container: one
+	// directory per partition, "<topic>-<partition>".
+	KafkaLogDir = "/tmp/kraft-combined-logs"
 )
 
 // KafkaContainer is a running single-node KRaft broker.
@@ -71,7 +74,7 @@ func Kafka(ctx context.Context, opts ...Option) (*KafkaContainer, error) {
 		// checks just before a crash were still there to load.
 		"KAFKA_LOG_SEGMENT_DELETE_DELAY_MS": "1000",
 		"KAFKA_AUTO_CREATE_TOPICS_ENABLE":   "false",
-		"KAFKA_LOG_DIRS":                    "/tmp/kraft-combined-logs",
+		"KAFKA_LOG_DIRS":                    KafkaLogDir,
 		"KAFKA_HEAP_OPTS":                   "-Xmx" + cfg.heap + " -Xms" + cfg.heap,
 	}
 	customizers := append(cfg.common("kafka"),

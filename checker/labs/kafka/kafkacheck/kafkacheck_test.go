@@ -75,7 +75,7 @@ func TestCreatedTopicIsReadyForAProducerThatDoesNotRetry(t *testing.T) {
 	// deleted logs comes 30s after it started, then one every second.
 	// With Kafka's default, files stay at least 60s after the deletion.
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		code, out, err := k.Exec(context.Background(), []string{"ls", "/tmp/kraft-combined-logs"}, tcexec.Multiplexed())
+		code, out, err := k.Exec(context.Background(), []string{"ls", services.KafkaLogDir}, tcexec.Multiplexed())
 		require.NoError(c, err)
 		require.Zero(c, code)
 		b, err := io.ReadAll(out)
