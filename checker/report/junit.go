@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -51,30 +52,41 @@ type junitMessage struct {
 }
 
 // WriteJUnit writes the run as JUnit XML: one testsuite per lab, one
-// testcase per check; points travel as suite properties.
+// testcase per check; points, the seed, the command that reproduces the
+// run and the sandbox travel as suite properties (JUnit has properties
+// only on suites). Text is passed through Clean: control characters are
+// not allowed in XML 1.0, and CI tools print these messages on terminals.
 func WriteJUnit(w io.Writer, r *Run) error {
 	out := junitSuites{Name: "delab", Time: secs(r.Duration)}
 	for _, l := range r.Labs {
-		s := junitSuite{Name: l.ID, Time: secs(l.Duration), Properties: []junitProperty{
-			{Name: "title", Value: l.Title},
+		s := junitSuite{Name: Clean(l.ID), Time: secs(l.Duration), Properties: []junitProperty{
+			{Name: "title", Value: Clean(l.Title)},
 			{Name: "points", Value: fmt.Sprint(l.Points)},
 			{Name: "max_points", Value: fmt.Sprint(l.MaxPoints)},
+			{Name: "seed", Value: fmt.Sprint(r.Seed)},
 		}}
+		if r.Command != "" {
+			s.Properties = append(s.Properties, junitProperty{Name: "command", Value: Clean(r.Command)})
+		}
+		if sandbox := cmp.Or(l.Sandbox, r.Sandbox); sandbox != "" {
+			s.Properties = append(s.Properties, junitProperty{Name: "sandbox", Value: Clean(sandbox)})
+		}
 		for _, c := range l.Checks {
-			tc := junitCase{Name: c.ID + ": " + c.Title, Classname: l.ID, Time: secs(c.Duration)}
+			tc := junitCase{Name: Clean(c.ID + ": " + c.Title), Classname: Clean(l.ID), Time: secs(c.Duration)}
 			detail := checkDetail(c)
+			msg := Clean(c.Message)
 			switch c.Status {
 			case Failed:
-				tc.Failure = &junitMessage{Message: c.Message, Type: "check", Body: detail}
+				tc.Failure = &junitMessage{Message: msg, Type: "check", Body: detail}
 				s.Failures++
 			case Error:
-				tc.Error = &junitMessage{Message: c.Message, Type: "checker", Body: detail}
+				tc.Error = &junitMessage{Message: msg, Type: "checker", Body: detail}
 				s.Errors++
 			case Skipped:
-				tc.Skipped = &junitMessage{Message: c.Message}
+				tc.Skipped = &junitMessage{Message: msg}
 				s.Skipped++
 			}
-			tc.SystemOut = c.LearnerOutput
+			tc.SystemOut = Clean(c.LearnerOutput)
 			s.Cases = append(s.Cases, tc)
 			s.Tests++
 		}
@@ -99,6 +111,9 @@ func WriteJUnit(w io.Writer, r *Run) error {
 func checkDetail(c *Check) string {
 	var b strings.Builder
 	for _, ln := range c.Log {
+		// Continuation lines are indented so that quoted learner text
+		// cannot pose as a log line of the checker's own.
+		ln = strings.ReplaceAll(strings.TrimRight(ln, "\n"), "\n", "\n"+strings.Repeat(" ", len(checkerPrefix)))
 		b.WriteString(checkerPrefix + ln + "\n")
 	}
 	if c.Expected != "" || c.Actual != "" {
@@ -107,7 +122,7 @@ func checkDetail(c *Check) string {
 	if c.Hint != "" {
 		fmt.Fprintf(&b, "hint: %s\n", c.Hint)
 	}
-	return b.String()
+	return Clean(b.String())
 }
 
 func secs(s Seconds) string { return fmt.Sprintf("%.3f", float64(s)) }

@@ -30,6 +30,12 @@ type Run struct {
 	MaxPoints     int       `json:"max_points"`
 	// Seed generated every check's inputs; `delab grade --seed` reproduces the run.
 	Seed uint64 `json:"seed"`
+	// Command is the command line that reproduces the run, seed included,
+	// as the learner would type it (e.g. "delab check start/01 --seed 7").
+	Command string `json:"command,omitempty"`
+	// Sandbox is how learner code was isolated: SandboxProcess or
+	// SandboxContainer, or SandboxMixed when labs differ (each lab says).
+	Sandbox string `json:"sandbox,omitempty"`
 	// Interrupted is set when the run was cancelled (Ctrl-C); labs not reached are skipped.
 	Interrupted bool   `json:"interrupted"`
 	Labs        []*Lab `json:"labs"`
@@ -45,6 +51,9 @@ type Lab struct {
 	Duration  Seconds `json:"duration_seconds"`
 	// Message explains a lab-level outcome (build failure, missing Docker, interruption).
 	Message string `json:"message,omitempty"`
+	// Sandbox is how this lab's learner code was isolated: "process" or
+	// "container"; empty when none of it ran.
+	Sandbox string `json:"sandbox,omitempty"`
 	// Build holds compiler output when the learner's code did not build.
 	Build  *BuildFailure `json:"build,omitempty"`
 	Checks []*Check      `json:"checks"`
@@ -79,6 +88,31 @@ type Check struct {
 	Hint    string `json:"hint,omitempty"`
 	Lesson  string `json:"lesson,omitempty"`
 	Section string `json:"section,omitempty"`
+}
+
+// Sandbox modes, as reports name them.
+const (
+	SandboxProcess   = "process"
+	SandboxContainer = "container"
+	// SandboxMixed is a run whose labs were isolated differently (labs
+	// with services run as processes even when containers were asked for).
+	SandboxMixed = "mixed"
+)
+
+// SandboxOf is the sandbox of a run over labs: their common mode, or
+// SandboxMixed when they differ; labs where no learner code ran do not count.
+func SandboxOf(labs []*Lab) string {
+	mode := ""
+	for _, l := range labs {
+		switch {
+		case l.Sandbox == "" || l.Sandbox == mode:
+		case mode == "":
+			mode = l.Sandbox
+		default:
+			return SandboxMixed
+		}
+	}
+	return mode
 }
 
 // Seconds is a duration that serialises as fractional seconds.

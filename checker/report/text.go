@@ -21,15 +21,121 @@ const (
 
 // WriteText renders the run for a terminal: per check a mark, the checker's
 // log, expected vs. actual, the learner's output under its own prefix and
-// the hint with the lesson section to reread.
+// the hint with the lesson section to reread; at the end the seed with the
+// command that reproduces the run, and the sandbox. Every string is passed
+// through Clean, so learner text cannot drive the terminal.
 func WriteText(w io.Writer, r *Run, o TextOptions) error {
 	p := &printer{w: w, color: o.Color}
 	for i, l := range r.Labs {
 		if i > 0 {
 			p.line("")
 		}
-		p.lab(l, o)
+		p.labHeading(l.ID, l.Title, fmt.Sprintf("  %d/%d points", l.Points, l.MaxPoints))
+		p.labDetail(l)
+		for _, c := range l.Checks {
+			p.check(c, o)
+		}
 	}
+	p.runFooter(r)
+	return p.err
+}
+
+// TextStream renders one lab's text report while it is graded: the
+// heading first, then each check as soon as its result is known, then
+// whatever is known only at the end. Together the pieces hold what
+// WriteText shows, except the lab's points, which are not known when the
+// heading is printed (callers show them in their summary).
+type TextStream struct {
+	p     *printer
+	o     TextOptions
+	shown map[*Check]bool
+}
+
+// NewTextStream returns a stream writing to w.
+func NewTextStream(w io.Writer, o TextOptions) *TextStream {
+	return &TextStream{p: &printer{w: w, color: o.Color}, o: o, shown: map[*Check]bool{}}
+}
+
+// Start prints the heading of the lab about to be graded.
+func (s *TextStream) Start(id, title string) {
+	s.p.labHeading(id, title, "")
+}
+
+// Check prints one finished check.
+func (s *TextStream) Check(c *Check) {
+	s.shown[c] = true
+	s.p.check(c, s.o)
+}
+
+// Finish prints what was not streamed — the lab's message, compile errors,
+// checks that were never run — and the run's footer, and returns the
+// first write error.
+func (s *TextStream) Finish(r *Run) error {
+	for _, l := range r.Labs {
+		s.p.labDetail(l)
+		for _, c := range l.Checks {
+			if !s.shown[c] {
+				s.Check(c)
+			}
+		}
+	}
+	s.p.runFooter(r)
+	return s.p.err
+}
+
+func (p *printer) labHeading(id, title, points string) {
+	p.line(p.paint(bold, fmt.Sprintf("%s — %s", Clean(id), Clean(title))) + points)
+}
+
+// labDetail prints the lab-level message and compile errors.
+func (p *printer) labDetail(l *Lab) {
+	if l.Message != "" {
+		p.lines("  ", "    ", l.Message)
+	}
+	if l.Build != nil {
+		p.line(p.paint(red, "  Your code did not compile:"))
+		p.lines("    ", "    ", l.Build.Output)
+	}
+}
+
+func (p *printer) check(c *Check, o TextOptions) {
+	mark := map[Status]string{Passed: p.paint(green, "✓"), Failed: p.paint(red, "✗"), Error: p.paint(yellow, "!"), Skipped: p.paint(dim, "-")}[c.Status]
+	p.line(fmt.Sprintf("  %s %s  %s", mark, Clean(c.Title), p.paint(dim, fmt.Sprintf("(%s, %d/%d)", Clean(c.ID), c.Points, c.MaxPoints))))
+	detailed := c.Status == Failed || c.Status == Error || o.Verbose
+	if !detailed {
+		return
+	}
+	// Continuation lines are indented past the prefixes, so that text
+	// quoted from the learner cannot pose as a line of the checker's own.
+	for _, ln := range c.Log {
+		p.lines("      "+p.paint(dim, checkerPrefix), "                ", ln)
+	}
+	if c.Message != "" {
+		first, rest, _ := strings.Cut(Clean(c.Message), "\n")
+		p.line("      " + p.paint(bold, first))
+		if rest != "" {
+			p.lines("        ", "        ", rest)
+		}
+	}
+	if c.Expected != "" || c.Actual != "" {
+		p.block("expected", c.Expected)
+		p.block("actual", c.Actual)
+	}
+	if c.LearnerOutput != "" {
+		prefix := "      " + p.paint(cyan, learnerPrefix)
+		p.lines(prefix, prefix, c.LearnerOutput)
+	}
+	if c.Status == Failed && c.Hint != "" {
+		p.line("      " + p.paint(yellow, "hint: ") + Clean(c.Hint))
+	}
+	if c.Status == Failed && c.Section != "" {
+		p.line("      " + p.paint(dim, fmt.Sprintf("reread: \"%s\" (delab read %s)", Clean(c.Section), Clean(c.Lesson))))
+	}
+}
+
+// runFooter prints the end of the run: an interruption, the total, the
+// seed with the command that reproduces the run, and the sandbox.
+func (p *printer) runFooter(r *Run) {
 	if r.Interrupted {
 		p.line("")
 		p.line(p.paint(yellow, "Interrupted: the run was stopped before it finished; nothing was recorded as failed."))
@@ -38,49 +144,42 @@ func WriteText(w io.Writer, r *Run, o TextOptions) error {
 		p.line("")
 		p.line(fmt.Sprintf("Total: %d/%d points", r.Points, r.MaxPoints))
 	}
-	return p.err
+	if r.Seed == 0 && r.Command == "" && r.Sandbox == "" {
+		return
+	}
+	p.line("")
+	switch {
+	case r.Command != "":
+		p.line(p.paint(dim, fmt.Sprintf("seed: %d (reproduce: %s)", r.Seed, Clean(r.Command))))
+	case r.Seed != 0:
+		p.line(p.paint(dim, fmt.Sprintf("seed: %d", r.Seed)))
+	}
+	if r.Sandbox != "" {
+		p.line(p.paint(dim, "sandbox: "+Clean(sandboxDetail(r))))
+	}
 }
 
-func (p *printer) lab(l *Lab, o TextOptions) {
-	p.line(p.paint(bold, fmt.Sprintf("%s — %s", l.ID, l.Title)) + fmt.Sprintf("  %d/%d points", l.Points, l.MaxPoints))
-	if l.Message != "" {
-		p.line("  " + l.Message)
+// sandboxDetail is the run's sandbox, and for a mixed run which labs ran how.
+func sandboxDetail(r *Run) string {
+	if r.Sandbox != SandboxMixed {
+		return r.Sandbox
 	}
-	if l.Build != nil {
-		p.line(p.paint(red, "  Your code did not compile:"))
-		for _, ln := range strings.Split(strings.TrimRight(l.Build.Output, "\n"), "\n") {
-			p.line("    " + ln)
-		}
-	}
-	for _, c := range l.Checks {
-		mark := map[Status]string{Passed: p.paint(green, "✓"), Failed: p.paint(red, "✗"), Error: p.paint(yellow, "!"), Skipped: p.paint(dim, "-")}[c.Status]
-		p.line(fmt.Sprintf("  %s %s  %s", mark, c.Title, p.paint(dim, fmt.Sprintf("(%s, %d/%d)", c.ID, c.Points, c.MaxPoints))))
-		detailed := c.Status == Failed || c.Status == Error || o.Verbose
-		if !detailed {
+	var modes []string
+	byMode := map[string][]string{}
+	for _, l := range r.Labs {
+		if l.Sandbox == "" {
 			continue
 		}
-		for _, ln := range c.Log {
-			p.line("      " + p.paint(dim, checkerPrefix) + ln)
+		if byMode[l.Sandbox] == nil {
+			modes = append(modes, l.Sandbox)
 		}
-		if c.Message != "" {
-			p.line("      " + p.paint(bold, c.Message))
-		}
-		if c.Expected != "" || c.Actual != "" {
-			p.block("expected", c.Expected)
-			p.block("actual", c.Actual)
-		}
-		if c.LearnerOutput != "" {
-			for _, ln := range strings.Split(strings.TrimRight(c.LearnerOutput, "\n"), "\n") {
-				p.line("      " + p.paint(cyan, learnerPrefix) + ln)
-			}
-		}
-		if c.Status == Failed && c.Hint != "" {
-			p.line("      " + p.paint(yellow, "hint: ") + c.Hint)
-		}
-		if c.Status == Failed && c.Section != "" {
-			p.line("      " + p.paint(dim, fmt.Sprintf("reread: \"%s\" (delab read %s)", c.Section, c.Lesson)))
-		}
+		byMode[l.Sandbox] = append(byMode[l.Sandbox], l.ID)
 	}
+	var parts []string
+	for _, m := range modes {
+		parts = append(parts, m+": "+strings.Join(byMode[m], ", "))
+	}
+	return r.Sandbox + " (" + strings.Join(parts, "; ") + ")"
 }
 
 type printer struct {
@@ -95,12 +194,20 @@ func (p *printer) line(s string) {
 	}
 }
 
-func (p *printer) block(label, s string) {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	p.line(fmt.Sprintf("      %-9s %s", label+":", lines[0]))
-	for _, ln := range lines[1:] {
-		p.line("                " + ln)
+// lines prints cleaned, possibly multi-line text: the first line after
+// first, the others after rest. A trailing newline adds no empty line.
+func (p *printer) lines(first, rest, s string) {
+	for i, ln := range strings.Split(strings.TrimRight(Clean(s), "\n"), "\n") {
+		if i == 0 {
+			p.line(first + ln)
+		} else {
+			p.line(rest + ln)
+		}
 	}
+}
+
+func (p *printer) block(label, s string) {
+	p.lines(fmt.Sprintf("      %-9s ", label+":"), "                ", s)
 }
 
 const (
