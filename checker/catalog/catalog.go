@@ -1,13 +1,16 @@
 // Package catalog loads and validates delab's course content: tracks,
 // lessons (Markdown with YAML front matter) and labs (a folder with a
-// lab.yaml). Content is data: adding a lab means adding files, and every
-// problem in a file is reported with the file and the field, never a panic.
+// lab.yaml, and the lab's hints in checker/labs/<track>/<NN-slug>/hints.yaml
+// on the trusted side, out of the learner's sight). Content is data: adding a
+// lab means adding files, and every problem in a file is reported with the
+// file and the field, never a panic.
 package catalog
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"regexp"
@@ -17,6 +20,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	checkerlabs "github.com/delab-dev/delab/checker/labs"
 )
 
 // Catalog is the whole validated course.
@@ -121,8 +126,10 @@ type Check struct {
 	Memory ByteSize `yaml:"memory"`
 	// Section is the heading of the lesson section to reread when the check fails.
 	Section string `yaml:"section"`
-	// Hints in increasing detail; the first is shown on failure, `delab hint` reveals more.
-	Hints []string `yaml:"hints"`
+	// Hints in increasing detail; the first is shown on failure, `delab hint`
+	// reveals more. They come from the trusted checker/labs/<lab>/hints.yaml,
+	// never from lab.yaml, which sits in the learner's folder.
+	Hints []string `yaml:"-"`
 }
 
 // MaxPoints is the sum of the lab's check points.
@@ -202,9 +209,17 @@ var (
 )
 
 // Load reads tracks.yaml and lessons from lessons (a tree rooted at the
-// lessons/ folder) and every lab.yaml from labs (rooted at labs/). It
-// returns all problems found, joined, so an author fixes them in one pass.
+// lessons/ folder), every lab.yaml from labs (rooted at labs/), and each
+// lab's hints from the copy of checker/labs/*/*/hints.yaml compiled into
+// the binary. It returns all problems found, joined, so an author fixes
+// them in one pass.
 func Load(lessons, labs fs.FS) (*Catalog, error) {
+	return LoadWithHints(lessons, labs, checkerlabs.Hints)
+}
+
+// LoadWithHints is Load with the hints read from hints, a tree rooted like
+// checker/labs/ that holds <track>/<NN-slug>/hints.yaml for every lab.
+func LoadWithHints(lessons, labs, hints fs.FS) (*Catalog, error) {
 	c := &Catalog{lessons: map[string]*Lesson{}, labs: map[string]*Lab{}}
 	var errs []error
 	add := func(err error) {
@@ -240,9 +255,15 @@ func Load(lessons, labs fs.FS) (*Catalog, error) {
 	}
 
 	labFiles, _ := fs.Glob(labs, "*/*/lab.yaml")
+	labDirs := map[string]bool{}
 	for _, p := range labFiles {
+		labDirs[path.Dir(p)] = true
 		l, err := loadLab(labs, p)
 		if err != nil {
+			add(err)
+			continue
+		}
+		if err := loadHints(hints, l); err != nil {
 			add(err)
 			continue
 		}
@@ -253,6 +274,13 @@ func Load(lessons, labs fs.FS) (*Catalog, error) {
 		}
 		c.labs[l.ID] = l
 		t.Labs = append(t.Labs, l)
+	}
+
+	hintFiles, _ := fs.Glob(hints, "*/*/hints.yaml")
+	for _, p := range hintFiles {
+		if !labDirs[path.Dir(p)] {
+			add(&Error{File: hintsRoot + p, Err: fmt.Errorf("no lab has these hints: there is no labs/%s/lab.yaml", path.Dir(p))})
+		}
 	}
 
 	// Cross-references are checked once everything is loaded.
@@ -364,6 +392,9 @@ func loadLab(fsys fs.FS, p string) (*Lab, error) {
 	if err != nil {
 		return nil, &Error{File: file, Err: err}
 	}
+	if err := noHintsIn(data, path.Dir(p)); err != nil {
+		return nil, &Error{File: file, Field: err.field, Err: err}
+	}
 	l := &Lab{}
 	if err := decodeStrict(data, l); err != nil {
 		return nil, &Error{File: file, Err: err}
@@ -417,17 +448,85 @@ func loadLab(fsys fs.FS, p string) (*Lab, error) {
 			return nil, fail(f+".memory", "must be a size such as 256MiB")
 		case c.Section == "":
 			return nil, fail(f+".section", "must name the lesson section to reread")
-		case len(c.Hints) == 0:
-			return nil, fail(f+".hints", "a check needs at least one hint")
-		}
-		for j, h := range c.Hints {
-			if strings.TrimSpace(h) == "" {
-				return nil, fail(fmt.Sprintf("%s.hints[%d]", f, j), "must not be empty")
-			}
 		}
 		seen[c.ID] = true
 	}
 	return l, nil
+}
+
+// hintsRoot is where hint files live in the repository.
+const hintsRoot = "checker/labs/"
+
+// hintsInLabError says lab.yaml, which the learner can read, holds hints.
+type hintsInLabError struct {
+	field, lab string
+}
+
+func (e *hintsInLabError) Error() string {
+	return fmt.Sprintf("hints do not belong in the learner's folder: move them to %s%s/hints.yaml", hintsRoot, e.lab)
+}
+
+// noHintsIn rejects a lab.yaml whose checks still carry hints, with a
+// message that says where they go instead of a bare "unknown field".
+func noHintsIn(data []byte, lab string) *hintsInLabError {
+	var doc struct {
+		Checks []struct {
+			Hints yaml.Node `yaml:"hints"`
+		} `yaml:"checks"`
+	}
+	if yaml.Unmarshal(data, &doc) != nil {
+		return nil // decodeStrict reports the syntax error
+	}
+	for i, c := range doc.Checks {
+		if c.Hints.Kind != 0 {
+			return &hintsInLabError{field: fmt.Sprintf("checks[%d].hints", i), lab: lab}
+		}
+	}
+	return nil
+}
+
+// loadHints fills every check's Hints from <lab id>/hints.yaml in fsys:
+// each check needs at least one hint, and every key names a check.
+func loadHints(fsys fs.FS, l *Lab) error {
+	file := hintsRoot + l.ID + "/hints.yaml"
+	data, err := fs.ReadFile(fsys, l.ID+"/hints.yaml")
+	if errors.Is(err, fs.ErrNotExist) {
+		return &Error{File: file, Err: fmt.Errorf("missing: every check of labs/%s/lab.yaml needs at least one hint there", l.ID)}
+	}
+	if err != nil {
+		return &Error{File: file, Err: err}
+	}
+	var byCheck map[string][]string
+	if err := decodeStrict(data, &byCheck); err != nil && !errors.Is(err, io.EOF) {
+		return &Error{File: file, Err: err}
+	}
+	ids := make([]string, len(l.Checks))
+	for i, c := range l.Checks {
+		ids[i] = c.ID
+	}
+	keys := make([]string, 0, len(byCheck))
+	for k := range byCheck {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if l.Check(k) == nil {
+			return &Error{File: file, Field: k, Err: fmt.Errorf("labs/%s/lab.yaml has no check %q (its checks: %s)", l.ID, k, strings.Join(ids, ", "))}
+		}
+	}
+	for _, c := range l.Checks {
+		hs := byCheck[c.ID]
+		if len(hs) == 0 {
+			return &Error{File: file, Field: c.ID, Err: errors.New("a check needs at least one hint")}
+		}
+		for j, h := range hs {
+			if strings.TrimSpace(h) == "" {
+				return &Error{File: file, Field: fmt.Sprintf("%s[%d]", c.ID, j), Err: errors.New("must not be empty")}
+			}
+		}
+		c.Hints = hs
+	}
+	return nil
 }
 
 // splitFrontMatter separates a "---" delimited YAML header from the body.

@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"errors"
+	"io/fs"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -59,22 +60,25 @@ checks:
     timeout: 10s
     memory: 64MiB
     section: Section one
-    hints: [try harder]
 `
 
-func fsys(lessonsFiles, labFiles map[string]string) (fstest.MapFS, fstest.MapFS) {
-	ls, lb := fstest.MapFS{}, fstest.MapFS{}
-	for k, v := range lessonsFiles {
-		ls[k] = &fstest.MapFile{Data: []byte(v)}
+const hints = "works: [try harder, try much harder]\n"
+
+func mapFS(files map[string]string) fstest.MapFS {
+	m := fstest.MapFS{}
+	for k, v := range files {
+		m[k] = &fstest.MapFile{Data: []byte(v)}
 	}
-	for k, v := range labFiles {
-		lb[k] = &fstest.MapFile{Data: []byte(v)}
-	}
-	return ls, lb
+	return m
+}
+
+// load loads a catalog from in-memory lessons, labs and trusted hints.
+func load(lessonFiles, labFiles, hintFiles map[string]string) (*catalog.Catalog, error) {
+	return catalog.LoadWithHints(mapFS(lessonFiles), mapFS(labFiles), mapFS(hintFiles))
 }
 
 func TestLoadValid(t *testing.T) {
-	c, err := catalog.Load(fsys(map[string]string{"tracks.yaml": tracks, "start/00-intro.md": lesson}, map[string]string{"start/01-first/lab.yaml": lab}))
+	c, err := load(map[string]string{"tracks.yaml": tracks, "start/00-intro.md": lesson}, map[string]string{"start/01-first/lab.yaml": lab}, map[string]string{"start/01-first/hints.yaml": hints})
 	require.NoError(t, err)
 	l := c.Lab("start/01-first")
 	require.NotNil(t, l)
@@ -84,6 +88,59 @@ func TestLoadValid(t *testing.T) {
 	assert.Equal(t, 2, l.MaxPoints())
 	assert.Equal(t, catalog.ByteSize(64<<20), l.Checks[0].Memory)
 	assert.Equal(t, []string{"Section one", "Section two"}, c.Lesson("start/00-intro").Sections)
+	assert.Equal(t, []string{"try harder", "try much harder"}, l.Checks[0].Hints, "hints come from the trusted hints.yaml, in order")
+}
+
+func TestShippedHintsAreTrustedOnly(t *testing.T) {
+	c, err := catalog.Load(lessons.FS, labs.FS)
+	require.NoError(t, err)
+	for _, l := range c.Labs() {
+		raw, err := fs.ReadFile(labs.FS, l.ID+"/lab.yaml")
+		require.NoError(t, err)
+		assert.NotContains(t, string(raw), "hints:", "%s: lab.yaml is in the learner's folder; hints belong in checker/labs/%s/hints.yaml", l.ID, l.ID)
+		for _, ch := range l.Checks {
+			assert.NotEmpty(t, ch.Hints, "%s: check %s has its hints from the embedded checker/labs copy", l.ID, ch.ID)
+		}
+	}
+	// The hints FS is what fills them: other hints give other text.
+	hintFiles := fstest.MapFS{}
+	for _, l := range c.Labs() {
+		var b strings.Builder
+		for _, ch := range l.Checks {
+			b.WriteString(ch.ID + ": [only hint of " + ch.ID + "]\n")
+		}
+		hintFiles[l.ID+"/hints.yaml"] = &fstest.MapFile{Data: []byte(b.String())}
+	}
+	c2, err := catalog.LoadWithHints(lessons.FS, labs.FS, hintFiles)
+	require.NoError(t, err)
+	first := c2.Labs()[0]
+	assert.Equal(t, []string{"only hint of " + first.Checks[0].ID}, first.Checks[0].Hints)
+}
+
+func TestMalformedHintsNameFileAndField(t *testing.T) {
+	tests := []struct {
+		name  string
+		lab   string
+		hints map[string]string
+		want  string
+	}{
+		{"no hints", lab, map[string]string{"start/01-first/hints.yaml": "works: []\n"}, "checker/labs/start/01-first/hints.yaml: works: a check needs at least one hint"},
+		{"check without hints", lab, map[string]string{"start/01-first/hints.yaml": "# nothing yet\n"}, "checker/labs/start/01-first/hints.yaml: works: a check needs at least one hint"},
+		{"empty hint", lab, map[string]string{"start/01-first/hints.yaml": "works: [fine, \" \"]\n"}, "checker/labs/start/01-first/hints.yaml: works[1]: must not be empty"},
+		{"hints for an unknown check", lab, map[string]string{"start/01-first/hints.yaml": hints + "wroks: [typo]\n"}, `checker/labs/start/01-first/hints.yaml: wroks: labs/start/01-first/lab.yaml has no check "wroks" (its checks: works)`},
+		{"hints not a list", lab, map[string]string{"start/01-first/hints.yaml": "works: {a: b}\n"}, "checker/labs/start/01-first/hints.yaml: yaml: unmarshal errors:\n  line 1:"},
+		{"missing hints file", lab, map[string]string{}, "checker/labs/start/01-first/hints.yaml: missing: every check of labs/start/01-first/lab.yaml needs at least one hint there"},
+		{"hints without a lab", lab, map[string]string{"start/01-first/hints.yaml": hints, "start/02-gone/hints.yaml": hints}, "checker/labs/start/02-gone/hints.yaml: no lab has these hints: there is no labs/start/02-gone/lab.yaml"},
+		{"hints left in lab.yaml", lab + "    hints: [try harder]\n", map[string]string{"start/01-first/hints.yaml": hints}, "labs/start/01-first/lab.yaml: checks[0].hints: hints do not belong in the learner's folder: move them to checker/labs/start/01-first/hints.yaml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := load(map[string]string{"tracks.yaml": tracks, "start/00-intro.md": lesson}, map[string]string{"start/01-first/lab.yaml": tt.lab}, tt.hints)
+			require.Error(t, err)
+			assert.Nil(t, c)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
 }
 
 func TestMalformedContentNamesFileAndField(t *testing.T) {
@@ -99,7 +156,6 @@ func TestMalformedContentNamesFileAndField(t *testing.T) {
 		{"zero points", nil, map[string]string{"start/01-first/lab.yaml": strings.Replace(lab, "points: 2", "points: 0", 1)}, "labs/start/01-first/lab.yaml: checks[0].points: must be at least 1"},
 		{"bad duration", nil, map[string]string{"start/01-first/lab.yaml": strings.Replace(lab, "timeout: 10s", "timeout: soon", 1)}, `line 10: "soon" is not a duration`},
 		{"bad memory", nil, map[string]string{"start/01-first/lab.yaml": strings.Replace(lab, "64MiB", "lots", 1)}, `line 11: "lots" is not a size`},
-		{"no hints", nil, map[string]string{"start/01-first/lab.yaml": strings.Replace(lab, "hints: [try harder]", "hints: []", 1)}, "checks[0].hints: a check needs at least one hint"},
 		{"duplicate check", nil, map[string]string{"start/01-first/lab.yaml": lab + strings.SplitN(lab, "checks:\n", 2)[1]}, `checks[1].id: duplicate check id "works"`},
 		{"unknown service", nil, map[string]string{"start/01-first/lab.yaml": lab + "services: [cassandra]\n"}, `services[0]: unknown service "cassandra"`},
 		{"section not in lesson", nil, map[string]string{"start/01-first/lab.yaml": strings.Replace(lab, "section: Section one", "section: Nowhere", 1)}, `checks[0].section: lesson start/00-intro has no section "Nowhere"`},
@@ -123,7 +179,7 @@ func TestMalformedContentNamesFileAndField(t *testing.T) {
 			if tt.labs != nil {
 				lb = tt.labs
 			}
-			c, err := catalog.Load(fsys(ls, lb))
+			c, err := catalog.LoadWithHints(mapFS(ls), mapFS(lb), mapFS(map[string]string{"start/01-first/hints.yaml": hints, "kafka/01-first/hints.yaml": hints, "start/first/hints.yaml": hints}))
 			require.Error(t, err)
 			assert.Nil(t, c)
 			assert.Contains(t, err.Error(), tt.want)
@@ -134,8 +190,9 @@ func TestMalformedContentNamesFileAndField(t *testing.T) {
 func TestEveryProblemIsReportedAtOnce(t *testing.T) {
 	bad1 := strings.Replace(lab, "points: 2", "points: 0", 1)
 	bad2 := strings.Replace(lab, "package: first", "package: First", 1)
-	_, err := catalog.Load(fsys(map[string]string{"tracks.yaml": tracks, "start/00-intro.md": lesson},
-		map[string]string{"start/01-first/lab.yaml": bad1, "start/02-second/lab.yaml": bad2}))
+	_, err := load(map[string]string{"tracks.yaml": tracks, "start/00-intro.md": lesson},
+		map[string]string{"start/01-first/lab.yaml": bad1, "start/02-second/lab.yaml": bad2},
+		map[string]string{"start/01-first/hints.yaml": hints, "start/02-second/hints.yaml": hints})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "labs/start/01-first/lab.yaml: checks[0].points")
 	assert.Contains(t, err.Error(), `labs/start/02-second/lab.yaml: package: "First" is not a lower-case Go package name`)
@@ -175,8 +232,9 @@ func TestResolveLesson(t *testing.T) {
 
 func TestAmbiguousShortID(t *testing.T) {
 	second := strings.Replace(lab, "title: First", "title: Second", 1)
-	c, err := catalog.Load(fsys(map[string]string{"tracks.yaml": tracks + "  - id: other\n    title: Other\n", "start/00-intro.md": lesson},
-		map[string]string{"start/01-first/lab.yaml": lab, "other/01-first/lab.yaml": second}))
+	c, err := load(map[string]string{"tracks.yaml": tracks + "  - id: other\n    title: Other\n", "start/00-intro.md": lesson},
+		map[string]string{"start/01-first/lab.yaml": lab, "other/01-first/lab.yaml": second},
+		map[string]string{"start/01-first/hints.yaml": hints, "other/01-first/hints.yaml": hints})
 	require.NoError(t, err)
 	_, err = c.ResolveLab("first")
 	var amb *catalog.AmbiguousError
