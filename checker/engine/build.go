@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"embed"
 	"fmt"
 	"os"
@@ -59,12 +60,15 @@ func (e *Engine) build(ctx context.Context, work string, src Source, g *grader.L
 		}
 	}
 	learnerDir := filepath.Join(work, "learner")
-	// A reused build folder must hold exactly the learner's current files.
-	if err := os.RemoveAll(learnerDir); err != nil {
+	// A reused build folder must hold exactly the trusted files and the
+	// learner's current ones: anything else (a .go file planted by an
+	// earlier run's learner code, a vendor folder, a stale kit) is removed,
+	// or it would be compiled into this build.
+	if err := cleanBuildDir(work, g.Kits); err != nil {
 		return "", nil, err
 	}
-	for _, stale := range []string{"delab_kit_kafka.go", "delab_kit_hdfs.go", "delab_kit_spark.go"} {
-		_ = os.Remove(filepath.Join(work, stale))
+	if err := os.RemoveAll(learnerDir); err != nil {
+		return "", nil, err
 	}
 	if err := os.MkdirAll(learnerDir, 0o755); err != nil {
 		return "", nil, err
@@ -99,11 +103,18 @@ func (e *Engine) build(ctx context.Context, work string, src Source, g *grader.L
 	// name the learner's package, not a temp folder).
 	cmd := exec.CommandContext(ctx, e.goBin(), "build", "-trimpath", "-o", bin, ".")
 	cmd.Dir = work
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOTOOLCHAIN=local", "GOFLAGS=-mod=readonly -buildvcs=false")
+	// CGO_ENABLED=0: a static binary runs in the container sandbox's
+	// empty root file system as it does on the host.
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOTOOLCHAIN=local", "GOFLAGS=-mod=readonly -buildvcs=false", "CGO_ENABLED=0")
 	cmd.Env = append(cmd.Env, e.BuildEnv...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
+	err = startOwn(cmd)
+	if err == nil {
+		err = cmd.Wait()
+		forgetOwn(cmd.Process.Pid)
+	}
+	if err != nil {
 		if ctx.Err() != nil {
 			return "", nil, ctx.Err()
 		}
@@ -113,6 +124,67 @@ func (e *Engine) build(ctx context.Context, work string, src Source, g *grader.L
 		return "", compileFailure(out.String(), src.display()), nil
 	}
 	return bin, nil, nil
+}
+
+// cleanBuildDir removes every entry of a build folder that the next build
+// does not write itself.
+func cleanBuildDir(work string, kits []string) error {
+	keep := map[string]bool{"go.mod": true, "go.sum": true, "learner": true, "harness.go": true, "delab_kit.go": true, ".lock": true}
+	for _, k := range kits {
+		keep["delab_kit_"+k+".go"] = true
+	}
+	entries, err := os.ReadDir(work)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !keep[e.Name()] {
+			if err := os.RemoveAll(filepath.Join(work, e.Name())); err != nil {
+				return fmt.Errorf("clean build folder: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// labBinary is the built lab, copied out of the build folder into the
+// grading run's own folder, with the digest it had then: each run checks
+// it, so a binary changed by learner code between two runs is caught.
+type labBinary struct {
+	path   string
+	digest [sha256.Size]byte
+}
+
+// installBinary copies the built binary to dir/lab.bin (read and execute
+// for everyone, writable by the grader only) and records its digest.
+func installBinary(built, dir string) (*labBinary, error) {
+	data, err := os.ReadFile(built)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, "lab.bin")
+	if err := os.WriteFile(path, data, 0o755); err != nil {
+		return nil, err
+	}
+	return &labBinary{path: path, digest: sha256.Sum256(data)}, nil
+}
+
+// verify reports a binary that no longer matches what was built.
+func (b *labBinary) verify() error {
+	data, err := os.ReadFile(b.path)
+	if err != nil {
+		return grader.Failf("the checker's build of your code is gone (%v): something, likely your code, removed it", err)
+	}
+	if sha256.Sum256(data) != b.digest {
+		return grader.Failf("the checker's build of your code was changed after it was built: your code must not write outside the folders it is given")
+	}
+	return nil
 }
 
 // learnerFiles lists the non-test .go files directly in dir.

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/moby/moby/client"
+
 	"github.com/delab-dev/delab/checker/catalog"
 	"github.com/delab-dev/delab/checker/grader"
 	"github.com/delab-dev/delab/checker/report"
@@ -45,6 +47,47 @@ type Engine struct {
 	// Services provides the real systems a lab needs; nil means no Docker:
 	// such labs are skipped with an explanation.
 	Services services.Provider
+	// Observer, if set, is told what happens while a lab is graded (see
+	// Event), on the grading goroutine; the CLI shows progress with it.
+	Observer func(Event)
+	// Sandbox is where learner code runs: SandboxContainer (a throw-away
+	// container per run; needs Docker) or SandboxProcess (a process tree
+	// on this host), the default. Labs with services run in process mode
+	// today: see README, "What is trusted".
+	Sandbox string
+}
+
+// Sandbox modes, as reports name them.
+const (
+	SandboxProcess   = "process"
+	SandboxContainer = "container"
+)
+
+// newRunner makes the runner for one lab's grading in the chosen sandbox.
+func (e *Engine) newRunner(ctx context.Context, lab *catalog.Lab, built, work string) (grader.Runner, string, func(), error) {
+	bin, err := installBinary(built, filepath.Join(work, "bin"))
+	if err != nil {
+		return nil, "", nil, err
+	}
+	share := filepath.Join(work, "checks")
+	if err := os.MkdirAll(share, 0o711); err != nil {
+		return nil, "", nil, err
+	}
+	if e.Sandbox == SandboxContainer && len(lab.Services) == 0 {
+		services.Prepare()
+		cli, err := client.New(client.FromEnv)
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("container sandbox: %w", err)
+		}
+		if err := ensureSandboxImage(ctx, cli); err != nil {
+			cli.Close()
+			return nil, "", nil, fmt.Errorf("container sandbox: %w", err)
+		}
+		r := &containerRunner{cli: cli, bin: bin, workDir: work, shareDir: share, outputLimit: e.outputLimit(), pollEvery: max(e.pollEvery(), 20*time.Millisecond), network: "none"}
+		return r, SandboxContainer, func() { cli.Close() }, nil
+	}
+	r := &processRunner{bin: bin, workDir: work, shareDir: share, outputLimit: e.outputLimit(), pollEvery: e.pollEvery()}
+	return r, SandboxProcess, func() {}, nil
 }
 
 // Source is where the learner's code for one lab is.
@@ -127,7 +170,9 @@ func (e *Engine) Grade(ctx context.Context, lab *catalog.Lab, g *grader.Lab, src
 		return res
 	}
 	defer unlock()
+	e.emit(Event{Kind: BuildStarted, Lab: lab.ID})
 	bin, buildFail, err := e.build(ctx, buildDir, src, g)
+	e.emit(Event{Kind: BuildDone, Lab: lab.ID, Build: buildFail})
 	switch {
 	case ctx.Err() != nil:
 		e.interrupted(res, lab, ctx)
@@ -166,24 +211,43 @@ func (e *Engine) Grade(ctx context.Context, lab *catalog.Lab, g *grader.Lab, src
 		session = a.s
 	}
 
-	runner := &processRunner{bin: bin, workDir: work, outputLimit: e.outputLimit(), pollEvery: e.pollEvery()}
+	runner, mode, closeRunner, err := e.newRunner(ctx, lab, bin, work)
+	if err != nil {
+		e.allChecks(res, lab, report.Error, "prepare the sandbox: "+err.Error())
+		return res
+	}
+	defer closeRunner()
+	res.Sandbox = mode
+	var hang *report.Check // the check that found the learner's code does not finish
 	for i, c := range lab.Checks {
 		if ctx.Err() != nil {
 			e.interruptedFrom(res, lab, ctx, i)
 			return res
 		}
+		if hang != nil {
+			res.Checks = append(res.Checks, notRunAfterHang(lab, c, hang))
+			continue
+		}
+		e.emit(Event{Kind: CheckStarted, Lab: lab.ID, CheckID: c.ID, Title: c.Title, Timeout: c.Timeout.D()})
 		rc := e.runCheck(ctx, lab, c, g.Checks[c.ID], runner, work, session)
 		res.Checks = append(res.Checks, rc)
+		// With services a timeout may be the service's doing, so only
+		// service-free labs stop early.
+		if len(lab.Services) == 0 && hung(rc) {
+			hang = rc
+		}
 		if session != nil && rc.Status != report.Passed && ctx.Err() == nil {
 			// A failure while a service was down is the service's, not the learner's.
 			if herr := session.Health(ctx); herr != nil {
 				rc.Status, rc.Points, rc.Hint = report.Error, 0, ""
 				rc.Message = "service failure (not your fault): " + herr.Error()
+				e.emit(Event{Kind: CheckFinished, Lab: lab.ID, Check: rc})
 				e.interruptedFrom(res, lab, ctx, i+1)
 				res.Message = "a service stopped during grading: " + firstLine(herr.Error())
 				return res
 			}
 		}
+		e.emit(Event{Kind: CheckFinished, Lab: lab.ID, Check: rc})
 	}
 	if ctx.Err() != nil {
 		e.interrupted(res, lab, ctx)
@@ -194,7 +258,9 @@ func (e *Engine) Grade(ctx context.Context, lab *catalog.Lab, g *grader.Lab, src
 func (e *Engine) runCheck(ctx context.Context, lab *catalog.Lab, c *catalog.Check, fn grader.CheckFunc, r grader.Runner, work string, session services.Session) (out *report.Check) {
 	start := time.Now()
 	out = &report.Check{ID: c.ID, Title: c.Title, MaxPoints: c.Points, Lesson: lab.Lesson, Section: c.Section}
-	dir, err := os.MkdirTemp(work, "check-"+c.ID+"-*")
+	// Check folders live under checks/, the only part of the grading
+	// folder that learner code may write to.
+	dir, err := os.MkdirTemp(filepath.Join(work, "checks"), "check-"+c.ID+"-*")
 	if err != nil {
 		out.Status, out.Message = report.Error, err.Error()
 		return out

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -10,9 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
-	"strconv"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,18 +21,29 @@ import (
 	"github.com/delab-dev/delab/checker/grader"
 )
 
-// processRunner runs one built lab binary per call; it implements grader.Runner.
+// processRunner runs one built lab binary per call in a process of its
+// own; it implements grader.Runner. It is the sandbox without Docker: the
+// run's whole process tree is followed (this process is a child subreaper,
+// so even a child that called setsid is found), its memory summed, and all
+// of it killed when the run ends. Run as root, learner code runs as the
+// unprivileged "nobody" user, so it cannot write outside the check's
+// folders nor read the grader's environment, files or build cache.
 type processRunner struct {
-	bin         string
+	bin         *labBinary
 	workDir     string
+	shareDir    string // learner-writable folders (the checks' own) live here
 	outputLimit int
 	pollEvery   time.Duration
 }
 
+// nobody is the user learner code runs as when the grader runs as root.
+const nobody = 65534
+
 type harnessResult struct {
 	Nonce string `json:"nonce"`
-	// HarnessError is set when the trusted harness itself failed (for
-	// example, it could not reach a service): not the learner's doing.
+	// HarnessError is set when the harness reports that it could not set
+	// up the run (a service unreachable, say). It comes from the learner's
+	// process, so it is not trusted: see runOutcome.verdict.
 	HarnessError string          `json:"harness_error"`
 	Returned     bool            `json:"returned"`
 	Error        string          `json:"error"`
@@ -41,8 +52,12 @@ type harnessResult struct {
 }
 
 // Run starts the binary in its own process group, feeds the nonce, watches
-// time and resident memory, and classifies how it ended.
+// time and the resident memory of its whole process tree, and classifies
+// how it ended.
 func (p *processRunner) Run(ctx context.Context, opts grader.RunOptions) (*grader.Result, error) {
+	if err := p.bin.verify(); err != nil {
+		return nil, err
+	}
 	nonce := make([]byte, 16)
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
@@ -51,11 +66,17 @@ func (p *processRunner) Run(ctx context.Context, opts grader.RunOptions) (*grade
 
 	dir := opts.Dir
 	if dir == "" {
-		d, err := os.MkdirTemp(p.workDir, "run-*")
+		d, err := os.MkdirTemp(p.shareDir, "run-*")
 		if err != nil {
 			return nil, err
 		}
 		dir = d
+	}
+	asNobody := os.Geteuid() == 0
+	if asNobody {
+		if err := shareWithNobody(p.workDir, p.shareDir, dir); err != nil {
+			return nil, fmt.Errorf("prepare the run folder: %w", err)
+		}
 	}
 	ctlR, ctlW, err := os.Pipe()
 	if err != nil {
@@ -71,25 +92,32 @@ func (p *processRunner) Run(ctx context.Context, opts grader.RunOptions) (*grade
 	defer resR.Close()
 
 	out := &cappedBuffer{limit: p.outputLimit}
-	cmd := exec.Command(p.bin, opts.Args...)
+	cmd := exec.Command(p.bin.path, opts.Args...)
 	cmd.Dir = dir
 	cmd.Env = append(learnerEnv(dir), opts.Env...)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Stdin = opts.Stdin
 	cmd.ExtraFiles = []*os.File{ctlR, resW}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if asNobody {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: nobody, Gid: nobody, NoSetGroups: true}
+	}
 	// A learner's child process may keep the output pipes open after the
 	// group is killed; don't wait on it forever.
 	cmd.WaitDelay = 2 * time.Second
 
+	becomeSubreaper()
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	if err := startOwn(cmd); err != nil {
 		ctlR.Close()
 		resW.Close()
 		return nil, fmt.Errorf("start learner process: %w", err)
 	}
+	defer forgetOwn(cmd.Process.Pid)
 	ctlR.Close()
 	resW.Close()
+	tree := newProcTree(cmd.Process.Pid)
+	defer tree.close()
 	// The harness now waits for its nonce: a baseline sample before any learner code runs.
 	peak := residentBytes(cmd.Process.Pid)
 	_, _ = io.WriteString(ctlW, nonceHex+"\n")
@@ -107,6 +135,7 @@ func (p *processRunner) Run(ctx context.Context, opts grader.RunOptions) (*grade
 	kill := func(why string) {
 		reason = why
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		tree.killAll()
 	}
 	done := make(chan struct{})
 	watcherDone := make(chan struct{})
@@ -116,7 +145,7 @@ func (p *processRunner) Run(ctx context.Context, opts grader.RunOptions) (*grade
 		defer tick.Stop()
 		timer := time.NewTimer(opts.Timeout)
 		defer timer.Stop()
-		for {
+		for n := 0; ; n++ {
 			select {
 			case <-done:
 				return
@@ -127,16 +156,20 @@ func (p *processRunner) Run(ctx context.Context, opts grader.RunOptions) (*grade
 				kill("timeout")
 				return
 			case <-tick.C:
-				if rss := residentBytes(cmd.Process.Pid); rss > 0 {
-					// rss is the high-water mark (VmHWM), so a spike between
-					// two samples is still seen.
-					if rss > peak {
-						peak = rss
-					}
-					if opts.Memory > 0 && rss > opts.Memory {
-						kill("memory")
-						return
-					}
+				// rss is the high-water mark (VmHWM), so a spike between
+				// two samples is still seen for the main process.
+				rss := residentBytes(cmd.Process.Pid)
+				// The whole tree is summed less often: reading every
+				// process in /proc costs more than one status file.
+				if n%5 == 0 {
+					rss = max(rss, tree.residentTotal())
+				}
+				if rss > peak {
+					peak = rss
+				}
+				if opts.Memory > 0 && rss > opts.Memory {
+					kill("memory")
+					return
 				}
 			}
 		}
@@ -144,18 +177,57 @@ func (p *processRunner) Run(ctx context.Context, opts grader.RunOptions) (*grade
 	waitErr := cmd.Wait()
 	close(done)
 	<-watcherDone // from here on peak and reason are ours alone
-	// Any process the learner started in its group goes too.
+	// Anything the learner started goes too: its group, and every process
+	// of its tree, including ones that left the group.
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	tree.killAll()
 	elapsed := time.Since(start)
+	// A process that escaped the kill could still hold the result pipe
+	// open: never wait for it past a short grace.
+	_ = resR.SetReadDeadline(time.Now().Add(time.Second))
 	raw := <-resultCh
 
-	// rusage's Maxrss is not used: for a forked child it can include the
-	// parent's resident memory at fork time, which would charge the
-	// checker's memory to the learner. VmHWM, sampled above, is the child's own.
-	res := &grader.Result{Output: out.String(), PeakRSS: peak, Duration: elapsed}
+	o := runOutcome{
+		reason: reason, raw: raw, output: out.String(), peak: peak, elapsed: elapsed,
+		exitCode: cmd.ProcessState.ExitCode(), nonce: nonceHex,
+	}
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		o.signal = ws.Signal().String()
+	}
+	var exitErr *exec.ExitError
+	if waitErr != nil && !errors.As(waitErr, &exitErr) && !errors.Is(waitErr, exec.ErrWaitDelay) {
+		return o.result(), fmt.Errorf("wait for learner process: %w", waitErr)
+	}
+	return o.verdict(ctx, opts)
+}
 
-	why := reason
-	if why == "" && opts.Memory > 0 && peak > opts.Memory {
+// runOutcome is how one learner run ended, as the trusted side saw it;
+// both sandboxes fill one in and share its verdict.
+type runOutcome struct {
+	reason   string // why the checker stopped it: "timeout", "memory", "cancelled", or ""
+	exitCode int
+	signal   string // the signal that ended it, if one did
+	oomKill  bool   // the kernel's memory limit ended it (container sandbox)
+	raw      []byte // what came over the result channel
+	nonce    string
+	output   string
+	peak     int64
+	elapsed  time.Duration
+}
+
+func (o *runOutcome) result() *grader.Result {
+	return &grader.Result{Output: o.output, PeakRSS: o.peak, Duration: o.elapsed}
+}
+
+// verdict classifies a finished run. The result channel is written from
+// inside the learner's process, so everything on it is the learner's own
+// claim: a "returned" value is judged like any output, and a harness error
+// is not taken as the checker's fault (the engine asks the services
+// whether they are healthy before it blames them).
+func (o *runOutcome) verdict(ctx context.Context, opts grader.RunOptions) (*grader.Result, error) {
+	res := o.result()
+	why := o.reason
+	if why == "" && (o.oomKill || opts.Memory > 0 && o.peak > opts.Memory) {
 		why = "memory"
 	}
 	switch why {
@@ -164,40 +236,39 @@ func (p *processRunner) Run(ctx context.Context, opts grader.RunOptions) (*grade
 	case "timeout":
 		return res, grader.Failf("your code did not finish within %s and was stopped (is it waiting for input, or looping forever?)", opts.Timeout)
 	case "memory":
-		return res, grader.Failf("your code used more than %s of memory (peak seen: %s) and was stopped; stream the input instead of holding it all", mib(opts.Memory), mib(peak))
+		if o.peak <= opts.Memory {
+			return res, grader.Failf("your code (with every process it started) used more than %s of memory and was stopped; stream the input instead of holding it all", mib(opts.Memory))
+		}
+		return res, grader.Failf("your code (with every process it started) used more than %s of memory (peak seen: %s) and was stopped; stream the input instead of holding it all", mib(opts.Memory), mib(o.peak))
 	}
 
 	var hr harnessResult
 	valid := false
-	for _, line := range bytes.Split(raw, []byte("\n")) {
-		if json.Unmarshal(line, &hr) == nil && hr.Nonce == nonceHex && (hr.Returned || hr.HarnessError != "") {
+	for _, line := range bytes.Split(o.raw, []byte("\n")) {
+		if json.Unmarshal(line, &hr) == nil && hr.Nonce == o.nonce && (hr.Returned || hr.HarnessError != "") {
 			valid = true
 			break
 		}
 	}
-	exitCode := cmd.ProcessState.ExitCode()
-	var exitErr *exec.ExitError
-	if waitErr != nil && !errors.As(waitErr, &exitErr) && !errors.Is(waitErr, exec.ErrWaitDelay) {
-		return res, fmt.Errorf("wait for learner process: %w", waitErr)
-	}
 	switch {
 	case valid && hr.HarnessError != "":
-		return res, fmt.Errorf("the harness could not set up the run: %s", hr.HarnessError)
-	case valid && exitCode == 0:
+		return res, grader.Failf("the run stopped before your code was called: %s", hr.HarnessError)
+	case valid && o.exitCode == 0:
 		// The harness saw the learner's function return.
-	case exitCode == 2 && strings.Contains(res.Output, "fatal error: runtime: out of memory"):
+	case o.exitCode == 2 && strings.Contains(o.output, "fatal error: runtime: out of memory"):
 		return res, grader.Failf("your code ran out of memory; stream the input instead of holding it all")
-	case exitCode == 2 && (strings.Contains(res.Output, "panic: ") || strings.Contains(res.Output, "fatal error: ")):
-		return res, grader.Failf("your code panicked: %s", firstPanicLine(res.Output))
-	case exitCode == 0:
+	case o.exitCode == 2 && (strings.Contains(o.output, "panic: ") || strings.Contains(o.output, "fatal error: ")):
+		return res, grader.Failf("your code panicked: %s", firstPanicLine(o.output))
+	case o.exitCode == 0:
 		return res, grader.Failf("your code ended the process (os.Exit or log.Fatal?) before returning; the checker only trusts results your function returns")
+	case o.signal != "":
+		return res, grader.Failf("your code was killed by signal %s", o.signal)
 	default:
-		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return res, grader.Failf("your code was killed by signal %s", ws.Signal())
-		}
-		return res, grader.Failf("your code exited with status %d before returning (os.Exit or log.Fatal?)", exitCode)
+		return res, grader.Failf("your code exited with status %d before returning (os.Exit or log.Fatal?)", o.exitCode)
 	}
-	res.PeakRSS = max(peak, hr.PeakRSS)
+	// The harness's own peak is the main process's high-water mark: it can
+	// only raise what the checker measured, never lower it.
+	res.PeakRSS = max(o.peak, hr.PeakRSS)
 	if opts.Memory > 0 && res.PeakRSS > opts.Memory {
 		return res, grader.Failf("your code used more than %s of memory (peak: %s); stream the input instead of holding it all", mib(opts.Memory), mib(res.PeakRSS))
 	}
@@ -207,6 +278,55 @@ func (p *processRunner) Run(ctx context.Context, opts grader.RunOptions) (*grade
 		return res, grader.Failf("your code returned an error: %s", res.Err)
 	}
 	return res, nil
+}
+
+// traversable makes sure the unprivileged learner user can reach dir: a
+// folder on the way that others may not enter gets "x" for them (enter,
+// not list) when it is a temporary folder; elsewhere it is an error.
+func traversable(dir string) error {
+	tmp := filepath.Clean(os.TempDir())
+	for d := filepath.Clean(dir); d != "/" && d != "."; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o001 != 0 {
+			continue
+		}
+		if d != tmp && !strings.HasPrefix(d, tmp+string(filepath.Separator)) {
+			return fmt.Errorf("the learner's sandbox user cannot enter %s: grade from a folder under %s", d, tmp)
+		}
+		if err := os.Chmod(d, fi.Mode().Perm()|0o001); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// shareWithNobody lets the unprivileged learner user reach its run folder:
+// the work folder becomes traversable (not listable), and everything under
+// the shared folder (the checks' inputs and outputs) becomes nobody's, so
+// files a grader prepared there can be read and written. The build folder
+// and the binary stay root's.
+func shareWithNobody(workDir, shareDir, runDir string) error {
+	if err := os.Chmod(workDir, 0o711); err != nil {
+		return err
+	}
+	if err := traversable(filepath.Dir(workDir)); err != nil {
+		return err
+	}
+	if err := os.Chmod(shareDir, 0o711); err != nil {
+		return err
+	}
+	return filepath.WalkDir(shareDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if path == shareDir {
+			return nil
+		}
+		return os.Lchown(path, nobody, nobody)
+	})
 }
 
 // learnerEnv is a small, predictable environment: no checker settings leak
@@ -223,24 +343,7 @@ func learnerEnv(dir string) []string {
 
 // residentBytes reads the peak resident memory (VmHWM) of pid from /proc;
 // 0 when unavailable.
-func residentBytes(pid int) int64 {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			fields := strings.Fields(rest)
-			if len(fields) > 0 {
-				kb, _ := strconv.ParseInt(fields[0], 10, 64)
-				return kb * 1024
-			}
-		}
-	}
-	return 0
-}
+func residentBytes(pid int) int64 { return statusField(pid, "VmHWM:") }
 
 func firstPanicLine(out string) string {
 	for _, ln := range strings.Split(out, "\n") {
