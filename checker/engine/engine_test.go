@@ -17,6 +17,7 @@ import (
 	"github.com/delab-dev/delab/checker/catalog"
 	"github.com/delab-dev/delab/checker/grader"
 	"github.com/delab-dev/delab/checker/report"
+	"github.com/delab-dev/delab/checker/services"
 )
 
 const repoRoot = "../.."
@@ -306,3 +307,108 @@ func TestStartedProcessReportsHowItEnded(t *testing.T) {
 		}
 	}
 }
+
+// threeCheckLab is answerLab with three checks that all run the learner's
+// Run: the first with a short limit, the others with long ones.
+func threeCheckLab(first time.Duration) (*catalog.Lab, *grader.Lab) {
+	lab, g := answerLab(first)
+	fn := g.Checks["answer"]
+	for _, id := range []string{"second", "third"} {
+		c := *lab.Checks[0]
+		c.ID, c.Title, c.Timeout = id, "The "+id+" check", catalog.Duration(time.Minute)
+		lab.Checks = append(lab.Checks, &c)
+		g.Checks[id] = fn
+	}
+	return lab, g
+}
+
+func TestAHangStopsTheLaterChecksEarly(t *testing.T) {
+	lab, g := threeCheckLab(2 * time.Second)
+	var events []Event
+	e := &Engine{TempRoot: t.TempDir(), Observer: func(ev Event) { events = append(events, ev) }}
+	start := time.Now()
+	res := e.Grade(context.Background(), lab, g, Source{Dir: "testdata/learners/hang", ModuleDir: repoRoot})
+	assert.Less(t, time.Since(start), 30*time.Second, "later checks must not wait out their one-minute limits")
+
+	require.Len(t, res.Checks, 3)
+	assert.Equal(t, report.Failed, res.Checks[0].Status)
+	assert.Contains(t, res.Checks[0].Message, "your code did not finish within 2s")
+	for _, c := range res.Checks[1:] {
+		assert.Equal(t, report.Failed, c.Status, c.ID)
+		assert.Equal(t, "not run: an earlier check (answer) found that your code does not finish; fix that first", c.Message, c.ID)
+		assert.Equal(t, 0, c.Points)
+		assert.NotNil(t, c.Log, "the JSON schema requires a log")
+	}
+	assert.Equal(t, report.Failed, res.Status)
+
+	// The observer saw the build and the check that ran, in order; checks
+	// that were not run are only in the report.
+	var kinds []string
+	for _, ev := range events {
+		assert.Equal(t, lab.ID, ev.Lab)
+		kinds = append(kinds, string(ev.Kind)+" "+ev.CheckID)
+	}
+	assert.Equal(t, []string{"build started ", "build done ", "check started answer", "check finished "}, kinds)
+	require.Len(t, events, 4)
+	assert.Nil(t, events[1].Build)
+	assert.Equal(t, 2*time.Second, events[2].Timeout)
+	assert.Equal(t, "The answer file holds 42", events[2].Title)
+	assert.Same(t, res.Checks[0], events[3].Check, "the finished event carries the reported check")
+}
+
+func TestEveryCheckRunsWhenNothingHangs(t *testing.T) {
+	lab, g := threeCheckLab(30 * time.Second)
+	var finished []string
+	e := &Engine{TempRoot: t.TempDir(), Observer: func(ev Event) {
+		if ev.Kind == CheckFinished {
+			finished = append(finished, ev.Check.ID+" "+string(ev.Check.Status))
+		}
+	}}
+	res := e.Grade(context.Background(), lab, g, Source{Dir: "testdata/learners/panic", ModuleDir: repoRoot})
+	assert.Equal(t, []string{"answer failed", "second failed", "third failed"}, finished, "a crash is not a hang: every check runs")
+	for _, c := range res.Checks {
+		assert.Contains(t, c.Message, "your code panicked", c.ID)
+	}
+}
+
+func TestAHangInALabWithServicesDoesNotStopItEarly(t *testing.T) {
+	lab, g := threeCheckLab(time.Second)
+	lab.Services = []catalog.Service{catalog.Kafka}
+	ran := 0
+	for _, id := range []string{"second", "third"} {
+		// These checks need no learner run: that they pass shows they ran.
+		g.Checks[id] = func(context.Context, *grader.Harness) error { ran++; return nil }
+	}
+	e := &Engine{TempRoot: t.TempDir(), Services: fakeProvider{}}
+	res := e.Grade(context.Background(), lab, g, Source{Dir: "testdata/learners/hang", ModuleDir: repoRoot})
+	require.Len(t, res.Checks, 3)
+	assert.Contains(t, res.Checks[0].Message, "your code did not finish within 1s")
+	assert.Equal(t, 2, ran, "with services a timeout may be the service's doing, so later checks still run")
+	assert.Equal(t, report.Passed, res.Checks[1].Status)
+	assert.Equal(t, report.Passed, res.Checks[2].Status)
+}
+
+func TestACompileErrorIsObservedWithItsFirstLine(t *testing.T) {
+	lab, g := answerLab(5 * time.Second)
+	var events []Event
+	e := &Engine{TempRoot: t.TempDir(), Observer: func(ev Event) { events = append(events, ev) }}
+	res := e.Grade(context.Background(), lab, g, Source{Dir: "testdata/learners/compileerror", ModuleDir: repoRoot, Display: lab.Dir})
+	require.Len(t, events, 2, "no check events when nothing ran")
+	assert.Equal(t, BuildDone, events[1].Kind)
+	require.NotNil(t, events[1].Build)
+	assert.Equal(t, res.Build.First, events[1].Build.First)
+}
+
+// fakeProvider hands out a session whose services are always healthy.
+type fakeProvider struct{}
+
+func (fakeProvider) Acquire(context.Context, []catalog.Service) (services.Session, error) {
+	return fakeSession{}, nil
+}
+
+type fakeSession struct{}
+
+func (fakeSession) Endpoints() services.Endpoints                                 { return services.Endpoints{} }
+func (fakeSession) Health(context.Context) error                                  { return nil }
+func (fakeSession) Release(context.Context) error                                 { return nil }
+func (fakeSession) Restart(context.Context, catalog.Service, time.Duration) error { return nil }
