@@ -80,17 +80,24 @@ func nextStep(c *catalog.Catalog, p *progress.Progress) string {
 			continue
 		case progress.Failing:
 			lp := p.Labs[l.ID]
-			return fmt.Sprintf("keep going on %s (%d/%d points): edit %s/%s, then `delab check %s` — stuck? `delab hint %s`",
-				l.ID, lp.Points, lp.MaxPoints, l.Dir, strings.Join(l.Entry, ", "), short(l), short(l))
+			return fmt.Sprintf("keep going on %s (%d/%d points): edit %s/%s, then %s — stuck? %s",
+				l.ID, lp.Points, lp.MaxPoints, l.Dir, strings.Join(l.Entry, ", "), cmdline("check", short(l)), cmdline("hint", short(l)))
 		default:
 			if _, read := p.Lessons[l.Lesson]; !read {
 				lesson := c.Lesson(l.Lesson)
-				return fmt.Sprintf("read the lesson %q: `delab read %s` (about %d minutes)", lesson.Title, shortLesson(lesson), lesson.Minutes)
+				return fmt.Sprintf("read the lesson %q: %s (about %d minutes)", lesson.Title, cmdline("read", shortLesson(lesson)), lesson.Minutes)
 			}
-			return fmt.Sprintf("start the lab %q: open %s/%s, then run `delab check %s`", l.Title, l.Dir, strings.Join(l.Entry, ", "), short(l))
+			return fmt.Sprintf("start the lab %q: open %s/%s, then run %s", l.Title, l.Dir, strings.Join(l.Entry, ", "), cmdline("check", short(l)))
 		}
 	}
 	return "you have passed every lab — well done. New tracks arrive as the course grows."
+}
+
+// cmdline is a delab command as the learner can run it, in backticks:
+// `delab check start/01`, or `go run ./cmd/delab check start/01` for one
+// who started delab with go run (see commandPrefix).
+func cmdline(args ...string) string {
+	return "`" + commandPrefix() + " " + strings.Join(args, " ") + "`"
 }
 
 // short is the short lab id people type: "start/01".

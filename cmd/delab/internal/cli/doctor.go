@@ -43,6 +43,7 @@ func doctorRun(ctx context.Context, opts *DoctorOptions) error {
 	st := newStyle(opts.IO.Color)
 	problems := 0
 	for _, fd := range diagnose(ctx, opts.Factory.Images()) {
+		fd.Detail, fd.Remedy = runnableCommands(fd.Detail, commandPrefix()), runnableCommands(fd.Remedy, commandPrefix())
 		mark := st.paint("32", "✓")
 		if !fd.OK {
 			mark = st.paint("31", "✗")

@@ -85,15 +85,15 @@ func hintRun(opts *HintOptions) error {
 	}
 	fmt.Fprintln(w)
 	if shown < len(check.Hints) {
-		again := "delab hint " + short(lab)
+		args := []string{"hint", short(lab)}
 		if opts.Check != "" {
-			again += " --check " + check.ID
+			args = append(args, "--check", check.ID)
 		}
-		fmt.Fprintf(w, "Run `%s` again for a more detailed hint.\n", again)
+		fmt.Fprintf(w, "Run %s again for a more detailed hint.\n", cmdline(args...))
 	} else {
 		fmt.Fprintln(w, "That is every hint for this check.")
 	}
-	fmt.Fprintf(w, "Reread: \"%s\" in `delab read %s`.\n", check.Section, lab.Lesson)
+	fmt.Fprintf(w, "Reread: \"%s\" in %s.\n", check.Section, cmdline("read", lab.Lesson))
 	return nil
 }
 

@@ -108,11 +108,11 @@ func renderLesson(l *catalog.Lesson, c *catalog.Catalog, ios *IOStreams) (string
 	if err != nil {
 		return "", fmt.Errorf("set up the lesson renderer: %w", err)
 	}
-	md := l.Body
+	md := runnableCommands(l.Body, commandPrefix())
 	var next []string
 	for _, id := range l.Labs {
 		if lab := c.Lab(id); lab != nil {
-			next = append(next, fmt.Sprintf("- **%s**: edit `%s/`, then run `delab check %s`", lab.Title, lab.Dir, short(lab)))
+			next = append(next, fmt.Sprintf("- **%s**: edit `%s/`, then run %s", lab.Title, lab.Dir, cmdline("check", short(lab))))
 		}
 	}
 	if len(next) > 0 {
@@ -130,6 +130,22 @@ func renderLesson(l *catalog.Lesson, c *catalog.Catalog, ios *IOStreams) (string
 		lines[i] = strings.TrimRight(ln, " ")
 	}
 	return strings.Join(lines, "\n"), nil
+}
+
+// delabCommand finds a delab command in a lesson: in a code span, or at
+// the start of a line of a code block.
+var delabCommand = regexp.MustCompile("(?m)(^[ \t]*(?:\\$ )?|`)delab (" + commandNames + ")\\b")
+
+// commandNames are delab's commands, as a regular expression.
+const commandNames = "list|read|check|watch|hint|reset|grade|up|down|status|doctor|completion"
+
+// runnableCommands rewrites the delab commands a lesson quotes so that
+// they run as printed for a learner who started delab as prefix.
+func runnableCommands(md, prefix string) string {
+	if prefix == "delab" {
+		return md
+	}
+	return delabCommand.ReplaceAllString(md, "${1}"+prefix+" ${2}")
 }
 
 var blockStart = regexp.MustCompile("^(#|[-*+] |\\||> |```|~~~|\\d+[.)] |---|\\*\\*\\*)")

@@ -42,7 +42,7 @@ func statusRun(ctx context.Context, opts *StatusOptions) error {
 	}
 	w := opts.IO.Out
 	if len(list) == 0 {
-		fmt.Fprintln(w, "No delab services are running. `delab up` starts warm ones; checks start their own otherwise.")
+		fmt.Fprintf(w, "No delab services are running. %s starts warm ones; checks start their own otherwise.\n", cmdline("up"))
 		return nil
 	}
 	for _, r := range list {

@@ -52,7 +52,7 @@ a check against warm services takes seconds. Stop them with delab down.`,
 func upRun(ctx context.Context, opts *UpOptions) error {
 	f := opts.Factory
 	if err := services.CheckDocker(ctx); err != nil {
-		return &exitCodeError{code: ExitError, err: fmt.Errorf("%w\nrun `delab doctor` for details", err)}
+		return &exitCodeError{code: ExitError, err: fmt.Errorf("%w\nrun %s for details", err, cmdline("doctor"))}
 	}
 	f.sweepLeftovers(ctx)
 	images := f.Images()
@@ -64,11 +64,11 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 		fmt.Fprintf(opts.IO.ErrOut, "removed %s: an older delab started it from another definition\n", r)
 	}
 	if err != nil {
-		return &exitCodeError{code: ExitError, err: fmt.Errorf("%w\n(`delab down` removes what did start)", err)}
+		return &exitCodeError{code: ExitError, err: fmt.Errorf("%w\n(%s removes what did start)", err, cmdline("down"))}
 	}
 	w := opts.IO.Out
 	e := st.Endpoints()
-	fmt.Fprintln(w, "Services are up and stay up until `delab down`:")
+	fmt.Fprintf(w, "Services are up and stay up until %s:\n", cmdline("down"))
 	if st.Kafka != nil {
 		fmt.Fprintf(w, "  kafka  brokers %s (from containers: %s)  %s\n", strings.Join(e.KafkaBrokers, ","), services.KafkaInternalBroker, dur(st, catalog.Kafka))
 	}
