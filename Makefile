@@ -36,7 +36,7 @@ generate:
 starters:
 	@for d in checker/labs/*/*/; do \
 	  id=$${d#checker/labs/}; id=$${id%/}; [ -d labs/$$id ] || continue; out=$$d/starter.txtar; : > $$out; \
-	  for f in labs/$$id/*.go; do printf -- '-- %s --\n' "$$(basename $$f)" >> $$out; cat $$f >> $$out; done; \
+	  for f in labs/$$id/*.go; do case $$f in *_test.go) continue;; esac; printf -- '-- %s --\n' "$$(basename $$f)" >> $$out; cat $$f >> $$out; done; \
 	  echo "wrote $$out"; done
 
 ## bench: time `delab check` on the first lab (warm and empty build cache), the
