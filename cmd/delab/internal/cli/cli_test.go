@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +22,7 @@ import (
 
 	"github.com/delab-dev/delab/checker/catalog"
 	"github.com/delab-dev/delab/checker/engine"
+	"github.com/delab-dev/delab/checker/grader"
 	"github.com/delab-dev/delab/checker/progress"
 	"github.com/delab-dev/delab/checker/report"
 	"github.com/delab-dev/delab/checker/services"
@@ -388,4 +393,225 @@ func TestUpRejectsUnknownServices(t *testing.T) {
 	e := newEnv(t, starterGo)
 	assert.Equal(t, ExitError, e.run("up", "cassandra"))
 	assert.Contains(t, e.err.String(), `unknown service "cassandra"`)
+}
+
+// replaceChecks makes the start/01 grader run the given check functions
+// in place of its own (its harness still builds the learner's code).
+func replaceChecks(e *env, checks map[string]grader.CheckFunc) {
+	real := e.f.Grader
+	e.f.Grader = func(id string) *grader.Lab {
+		g := real(id)
+		if g == nil || id != "start/01-logs-to-metrics" {
+			return g
+		}
+		cp := *g
+		cp.Checks = maps.Clone(g.Checks)
+		maps.Copy(cp.Checks, checks)
+		return &cp
+	}
+}
+
+func startLab(t *testing.T, e *env) *catalog.Lab {
+	t.Helper()
+	c, err := e.f.Catalog()
+	require.NoError(t, err)
+	lab, err := c.ResolveLab("start/01")
+	require.NoError(t, err)
+	require.Len(t, lab.Checks, 3)
+	return lab
+}
+
+// syncBuffer is a buffer that a check function may read while the
+// command writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestCheckPrintsEachResultAsSoonAsItIsKnown(t *testing.T) {
+	e := newEnv(t, starterGo)
+	lab := startLab(t, e)
+	out := &syncBuffer{}
+	e.f.IO.Out = out
+	firstLine := "✓ " + lab.Checks[0].Title
+	replaceChecks(e, map[string]grader.CheckFunc{
+		lab.Checks[0].ID: func(context.Context, *grader.Harness) error { return nil },
+		// The second check passes only if the first one's result is
+		// already on the screen while it runs.
+		lab.Checks[1].ID: func(ctx context.Context, h *grader.Harness) error {
+			deadline := time.Now().Add(10 * time.Second)
+			for !strings.Contains(out.String(), firstLine) {
+				if time.Now().After(deadline) {
+					return grader.Failf("the first check's result was not printed while the second ran")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			return nil
+		},
+		lab.Checks[2].ID: func(context.Context, *grader.Harness) error { return grader.Failf("third fails") },
+	})
+	assert.Equal(t, ExitChecksFail, e.run("check", "start/01", "--seed", "5"))
+	text := out.String()
+	assert.Contains(t, text, "✓ "+lab.Checks[1].Title)
+	assert.Contains(t, text, "third fails")
+	for _, c := range lab.Checks {
+		assert.Equal(t, 1, strings.Count(text, c.Title+"  ("+c.ID), "each check is shown once: %s", c.ID)
+	}
+	assert.Contains(t, text, "2 of 3 checks pass")
+}
+
+// terminal is stdout and stderr sharing one screen, as on a terminal: it
+// fails the test when stdout writes while stderr's live line is drawn.
+type terminal struct {
+	t     *testing.T
+	mu    sync.Mutex
+	dirty bool // stderr left a line without a newline or an erase
+	err   bytes.Buffer
+	out   bytes.Buffer
+}
+
+type termStream struct {
+	term   *terminal
+	stderr bool
+}
+
+func (s termStream) Write(p []byte) (int, error) {
+	tm := s.term
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	if !s.stderr {
+		assert.False(tm.t, tm.dirty, "stdout wrote %q over the live line", p)
+		return tm.out.Write(p)
+	}
+	text := string(p)
+	tm.dirty = !(strings.HasSuffix(text, "\n") || strings.HasSuffix(text, "\r\x1b[K"))
+	return tm.err.Write(p)
+}
+
+func TestCheckShowsALiveLineWhileACheckRuns(t *testing.T) {
+	e := newEnv(t, starterGo)
+	lab := startLab(t, e)
+	tm := &terminal{t: t}
+	e.f.IO.Out, e.f.IO.ErrOut = termStream{tm, false}, termStream{tm, true}
+	slow := func(context.Context, *grader.Harness) error { time.Sleep(3 * liveEvery); return nil }
+	replaceChecks(e, map[string]grader.CheckFunc{lab.Checks[0].ID: slow, lab.Checks[1].ID: slow})
+	err := checkRun(context.Background(), &CheckOptions{IO: e.f.IO, Factory: e.f, Lab: "start/01", Repo: func() string { return "" }, Live: true, Invocation: "delab"})
+	assert.Equal(t, errChecksFailed, err, "the third check still runs the starter, which fails")
+
+	stderr := tm.err.String()
+	assert.Contains(t, stderr, fmt.Sprintf("\r\x1b[K  … %s (%s)  0s of %s", lab.Checks[0].Title, lab.Checks[0].ID, lab.Checks[0].Timeout.D()))
+	assert.Contains(t, stderr, fmt.Sprintf("  … %s (%s)", lab.Checks[1].Title, lab.Checks[1].ID))
+	assert.True(t, strings.HasSuffix(stderr, "\r\x1b[K"), "the line is erased at the end: %q", stderr[max(0, len(stderr)-80):])
+	assert.False(t, tm.dirty)
+	assert.NotContains(t, tm.out.String(), "\r", "stdout holds the report only")
+}
+
+func TestCheckWithoutATerminalHasNoLiveLine(t *testing.T) {
+	e := newEnv(t, starterGo)
+	assert.Equal(t, ExitChecksFail, e.run("check", "start/01"))
+	assert.NotContains(t, e.err.String(), "\r")
+	assert.NotContains(t, e.err.String(), "\x1b")
+}
+
+func TestReportsCarryTheSeedAndTheCommandThatReproducesTheRun(t *testing.T) {
+	e := newEnv(t, starterGo)
+	prefix := commandPrefix()
+
+	assert.Equal(t, ExitChecksFail, e.run("check", "start/01", "--seed", "123456"))
+	assert.Contains(t, e.out.String(), "seed: 123456 (reproduce: "+prefix+" check start/01 --seed 123456)")
+	assert.Contains(t, e.out.String(), "sandbox: ")
+
+	// Without --seed a fresh one is picked, shown, and reproduces the run.
+	assert.Equal(t, ExitChecksFail, e.run("check", "logs-to-metrics"))
+	m := regexp.MustCompile(`seed: (\d+) \(reproduce: (.+)\)`).FindStringSubmatch(e.out.String())
+	require.NotNil(t, m, e.out.String())
+	assert.Equal(t, prefix+" check start/01 --seed "+m[1], m[2])
+	generated := regexp.MustCompile(`generated access.log: .*`)
+	first := generated.FindAllString(e.out.String(), -1)
+	require.Len(t, first, 3)
+	require.Equal(t, ExitChecksFail, e.run(strings.Fields(strings.TrimPrefix(m[2], prefix+" "))...))
+	assert.Equal(t, first, generated.FindAllString(e.out.String(), -1), "the printed command reproduces the inputs")
+
+	// From outside the checkout the command names it.
+	e.f.Getwd = func() (string, error) { return t.TempDir(), nil }
+	assert.Equal(t, ExitChecksFail, e.run("check", "start/01", "--seed", "7", "--repo", e.repo))
+	assert.Contains(t, e.out.String(), "(reproduce: "+prefix+" check start/01 --seed 7 --repo "+e.repo+")")
+
+	assert.Equal(t, ExitChecksFail, e.run("grade", "--lab", "start/01", "--seed", "99", "--repo", e.repo, "--format", "json"))
+	var r report.Run
+	require.NoError(t, json.Unmarshal(e.out.Bytes(), &r))
+	assert.Equal(t, uint64(99), r.Seed)
+	assert.Equal(t, prefix+" grade --seed 99 --repo "+e.repo+" --lab start/01", r.Command)
+	require.Len(t, r.Labs, 1)
+	assert.NotEmpty(t, r.Labs[0].Sandbox)
+	assert.Equal(t, r.Labs[0].Sandbox, r.Sandbox)
+
+	for format, want := range map[string]string{
+		"markdown": "Seed `99`; reproduce with `" + prefix + " grade --seed 99 --repo " + e.repo + " --lab start/01`",
+		"junit":    `<property name="command" value="` + prefix + ` grade --seed 99 --repo ` + e.repo + ` --lab start/01">`,
+		"text":     "seed: 99 (reproduce: " + prefix + " grade --seed 99 --repo " + e.repo + " --lab start/01)",
+	} {
+		assert.Equal(t, ExitChecksFail, e.run("grade", "--lab", "start/01", "--seed", "99", "--repo", e.repo, "--format", format), format)
+		assert.Contains(t, e.out.String(), want, format)
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"start/01":           "start/01",
+		"/home/ana/my delab": "'/home/ana/my delab'",
+		"it's":               `'it'\''s'`,
+		"":                   "''",
+	} {
+		assert.Equal(t, want, shellQuote(in), in)
+	}
+}
+
+func TestACheckerErrorExitsTwo(t *testing.T) {
+	e := newEnv(t, starterGo)
+	lab := startLab(t, e)
+	replaceChecks(e, map[string]grader.CheckFunc{
+		lab.Checks[0].ID: func(context.Context, *grader.Harness) error { return errors.New("disk full") },
+	})
+	assert.Equal(t, ExitError, e.run("check", "start/01"), "a checker error is exit 2, even beside failed checks")
+	assert.Contains(t, e.out.String(), "! "+lab.Checks[0].Title)
+	assert.Contains(t, e.out.String(), "checker error (not your fault): disk full")
+	assert.Contains(t, e.err.String(), "error: the checker or a service failed during a check (not your fault)")
+
+	assert.Equal(t, ExitError, e.run("grade", "--lab", "start/01", "--format", "json"))
+	var r report.Run
+	require.NoError(t, json.Unmarshal(e.out.Bytes(), &r))
+	assert.Equal(t, report.Error, r.Labs[0].Status)
+
+	// Failed without errors stays 1.
+	replaceChecks(e, map[string]grader.CheckFunc{
+		lab.Checks[0].ID: func(context.Context, *grader.Harness) error { return grader.Failf("wrong") },
+	})
+	assert.Equal(t, ExitChecksFail, e.run("grade", "--lab", "start/01", "--format", "json"))
+}
+
+func TestLiveLineFitsTheWidthAndStepsAsideForOtherMessages(t *testing.T) {
+	var buf syncBuffer
+	l := startLiveLine(&buf, 20, time.Hour)
+	l.set("a very long check title (some-check)", 30*time.Second)
+	fmt.Fprintln(l, "services: kafka is ready")
+	l.clear()
+	l.close()
+	l.close() // twice is harmless
+	var nothing *liveLine
+	nothing.set("x", 0) // no terminal: no line, no panic
+	nothing.close()
+	assert.Equal(t, "\r\x1b[K  … a very long che"+"\r\x1b[Kservices: kafka is ready\n\r\x1b[K  … a very long che"+"\r\x1b[K", buf.String())
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -26,11 +27,14 @@ type GradeOptions struct {
 	Labs []string
 	// Seed fixes generated inputs; 0 picks one (recorded in the report).
 	Seed uint64
+	// Invocation is how the user starts delab, for the command in the
+	// report that reproduces the run; empty means commandPrefix().
+	Invocation string
 }
 
 // NewCmdGrade builds `delab grade`.
 func NewCmdGrade(f *Factory, repo func() string, runF func(context.Context, *GradeOptions) error) *cobra.Command {
-	opts := &GradeOptions{IO: f.IO, Factory: f, Repo: repo}
+	opts := &GradeOptions{IO: f.IO, Factory: f, Repo: repo, Invocation: commandPrefix()}
 	cmd := &cobra.Command{
 		Use:   "grade",
 		Short: "Grade every lab of a checkout, with points and a machine-readable report",
@@ -40,8 +44,10 @@ definitions, checks, points and graders come from this delab binary.
 
 Formats: text (terminal), json (see checker/report/schema.json), junit
 (one testsuite per lab, one testcase per check), markdown (for a CI job
-summary). Exit status: 0 when every lab passes, 1 otherwise, 2 on errors,
-130 when interrupted.`,
+summary). Every format carries the seed and the command that reproduces
+the run. Exit status: 0 when every lab passes, 1 when a check fails, 2 on
+errors (including a checker or service error in a check), 130 when
+interrupted.`,
 		Example: "  delab grade --repo ./student --format junit --out report.xml\n  delab grade --format markdown >> \"$GITHUB_STEP_SUMMARY\"",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -95,7 +101,7 @@ func gradeRun(ctx context.Context, opts *GradeOptions) error {
 			continue
 		}
 		fmt.Fprintf(opts.IO.ErrOut, "grading %s… ", lab.ID)
-		res, err := gradeLab(ctx, f, repo, lab, seed)
+		res, err := gradeLab(ctx, f, repo, lab, seed, nil)
 		if err != nil {
 			return &exitCodeError{code: ExitError, err: err}
 		}
@@ -104,6 +110,7 @@ func gradeRun(ctx context.Context, opts *GradeOptions) error {
 	}
 	run := newRun(f, results, ctx.Err() != nil)
 	run.Seed = seed
+	run.Command = reproduceCommand(f, cmp.Or(opts.Invocation, commandPrefix()), opts.Repo(), repo, opts.Labs, "grade", "--seed", fmt.Sprint(seed))
 	var buf bytes.Buffer
 	switch opts.Format {
 	case "json":
@@ -128,10 +135,15 @@ func gradeRun(ctx context.Context, opts *GradeOptions) error {
 		}
 		fmt.Fprintf(opts.IO.ErrOut, "%d/%d points; %s report written to %s\n", run.Points, run.MaxPoints, opts.Format, opts.Out)
 	}
-	switch {
-	case run.Interrupted:
+	if run.Interrupted {
 		return errInterrupted
-	case !run.AllPassed():
+	}
+	for _, l := range run.Labs {
+		if l.Status == report.Error {
+			return errCheckerFault
+		}
+	}
+	if !run.AllPassed() {
 		return errChecksFailed
 	}
 	return nil
