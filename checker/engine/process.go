@@ -236,10 +236,11 @@ func (o *runOutcome) verdict(ctx context.Context, opts grader.RunOptions) (*grad
 	case "timeout":
 		return res, grader.Failf("your code did not finish within %s and was stopped (is it waiting for input, or looping forever?)", opts.Timeout)
 	case "memory":
+		// The peak counts every process the learner started.
 		if o.peak <= opts.Memory {
-			return res, grader.Failf("your code (with every process it started) used more than %s of memory and was stopped; stream the input instead of holding it all", mib(opts.Memory))
+			return res, grader.Failf("your code used more than %s of memory and was stopped; stream the input instead of holding it all", mib(opts.Memory))
 		}
-		return res, grader.Failf("your code (with every process it started) used more than %s of memory (peak seen: %s) and was stopped; stream the input instead of holding it all", mib(opts.Memory), mib(o.peak))
+		return res, grader.Failf("your code used more than %s of memory (peak seen: %s) and was stopped; stream the input instead of holding it all", mib(opts.Memory), mib(o.peak))
 	}
 
 	var hr harnessResult
