@@ -1,7 +1,7 @@
 # delab developer tasks. `make test` is what CI runs (see .ci/run).
 GO ?= go
 
-.PHONY: all build test vet golden generate starters bench images clean
+.PHONY: all build test test-short vet golden generate starters bench images clean
 
 all: build test
 
@@ -18,6 +18,14 @@ build:
 ## slower CI machine without letting a hung proof run past CI's 90 minutes.
 test: vet
 	$(GO) test -p 1 -timeout 60m ./...
+
+## test-short: vet, then every test except the lab proofs and the tests
+## that need Docker, which skip under -short: catalog, engine isolation,
+## reports, progress, CLI. About a minute with a warm build cache; for the
+## edit-test loop. CI runs the full `make test`. kafkacheck's topic test has
+## no -short skip of its own, hence -skip.
+test-short: vet
+	$(GO) test -short -timeout 10m -skip '^TestCreatedTopicIsReadyForAProducerThatDoesNotRetry$$' ./...
 
 vet:
 	$(GO) vet ./...

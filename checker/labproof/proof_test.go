@@ -46,11 +46,15 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// serviceProvider returns the shared provider, skipping the test when no
-// Docker engine answers — except in CI (CI=true), where it fails, so that a
-// green run always means the service labs were proved.
+// serviceProvider returns the shared provider, skipping the test under
+// -short (make test-short), and when no Docker engine answers — except in
+// CI (CI=true), where it fails, so that a green run always means the
+// service labs were proved.
 func serviceProvider(t *testing.T) services.Provider {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: service labs are proved by the full make test")
+	}
 	providerOnce.Do(func() {
 		if providerErr = services.CheckDocker(context.Background()); providerErr == nil {
 			all := []catalog.Service{catalog.Kafka, catalog.HDFS, catalog.Spark}
@@ -151,6 +155,9 @@ func TestLabsProveTheirGraders(t *testing.T) {
 		require.GreaterOrEqual(t, len(proof.Wrong), 3, "%s: a lab needs at least three wrong solutions", lab.ID)
 
 		engineFor := func(t *testing.T) *engine.Engine {
+			if testing.Short() {
+				t.Skip("-short: the labs are proved by the full make test")
+			}
 			e := &engine.Engine{Seed: goldenSeed}
 			if len(lab.Services) > 0 {
 				e.Services = serviceProvider(t)
@@ -218,6 +225,9 @@ func checkGolden(t *testing.T, graderDir, name string, res *report.Lab, extra []
 // generator that disagrees with the lesson's rules for some inputs would
 // fail correct code at random.
 func TestReferencesPassUnderOtherSeeds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the labs are proved by the full make test")
+	}
 	c := loadCatalog(t)
 	for _, lab := range c.Labs() {
 		lab := lab

@@ -19,11 +19,14 @@ import (
 	"github.com/delab-dev/delab/checker/catalog"
 )
 
-// RequireDocker skips a test when no Docker engine answers, except in CI
-// (CI=true), where a skipped service test would make a green run prove
-// nothing: there it fails.
+// RequireDocker skips a test under -short (make test-short), and when no
+// Docker engine answers, except in CI (CI=true), where a skipped service
+// test would make a green run prove nothing: there it fails.
 func requireDocker(t *testing.T) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: service tests run in the full make test")
+	}
 	if err := CheckDocker(context.Background()); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("service tests must run in CI: %v", err)
