@@ -332,7 +332,7 @@ func TestWatchRechecksOnSave(t *testing.T) {
 			go func() {
 				done <- watchRun(ctx, &WatchOptions{IO: e.f.IO, Factory: e.f, Lab: "start/01", Repo: func() string { return "" },
 					Poll: poll, Interval: 50 * time.Millisecond, Debounce: 50 * time.Millisecond,
-					Check: func(context.Context) error { runs.Add(1); return errChecksFailed }})
+					Check: func(context.Context, *catalog.Lab) error { runs.Add(1); return errChecksFailed }})
 			}()
 			require.Eventually(t, func() bool { return runs.Load() == 1 }, 5*time.Second, 10*time.Millisecond, "checks once at start")
 			time.Sleep(100 * time.Millisecond)

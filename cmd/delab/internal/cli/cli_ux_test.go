@@ -1,14 +1,20 @@
 package cli
 
 import (
+	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/delab-dev/delab/checker/catalog"
 )
 
 func TestCommandPrefixFollowsHowDelabWasStarted(t *testing.T) {
@@ -80,4 +86,122 @@ func TestLessonCommandsAreRewrittenForTheInvocation(t *testing.T) {
 	got := runnableCommands(md, "go run ./cmd/delab")
 	assert.Equal(t, "Run `go run ./cmd/delab check start/01` now.\n\n```sh\ngo run ./cmd/delab check start/01\n$ go run ./cmd/delab hint start/01\n```\n\ndelab is the tool; `delab` alone is the dashboard.\n", got)
 	assert.Equal(t, md, runnableCommands(md, "delab"))
+}
+
+// watchSession runs watchRun in the background with keys typed through
+// a pipe and a fake check whose results come from results, in order
+// (the last one repeats).
+type watchSession struct {
+	out, errOut *syncBuffer
+	keys        *io.PipeWriter
+	runs        atomic.Int32
+	checked     chan string
+	done        chan error
+	cancel      context.CancelFunc
+}
+
+func startWatch(t *testing.T, e *env, interactive, terminal bool, results ...error) *watchSession {
+	t.Helper()
+	ws := &watchSession{out: &syncBuffer{}, errOut: &syncBuffer{}, checked: make(chan string, 10), done: make(chan error, 1)}
+	keysIn, keysOut := io.Pipe()
+	ws.keys = keysOut
+	ios := &IOStreams{In: keysIn, Out: ws.out, ErrOut: ws.errOut, IsTerminal: terminal, Width: 80}
+	e.f.IO = ios
+	require.NoError(t, os.MkdirAll(filepath.Join(e.repo, "labs/serialization/01-csv-to-arrow"), 0o755))
+	ctx, cancel := context.WithCancel(context.Background())
+	ws.cancel = cancel
+	t.Cleanup(func() { cancel(); keysOut.Close() })
+	go func() {
+		ws.done <- watchRun(ctx, &WatchOptions{IO: ios, Factory: e.f, Lab: "start/01", Repo: func() string { return "" },
+			Poll: true, Interval: 20 * time.Millisecond, Debounce: 20 * time.Millisecond, Interactive: interactive,
+			Check: func(_ context.Context, lab *catalog.Lab) error {
+				n := int(ws.runs.Add(1))
+				ws.checked <- lab.ID
+				return results[min(n, len(results))-1]
+			}})
+	}()
+	return ws
+}
+
+func (ws *watchSession) press(t *testing.T, key string) {
+	t.Helper()
+	_, err := ws.keys.Write([]byte(key))
+	require.NoError(t, err)
+}
+
+func (ws *watchSession) waitFor(t *testing.T, text string) {
+	t.Helper()
+	require.Eventually(t, func() bool { return strings.Contains(ws.out.String(), text) }, 5*time.Second, 10*time.Millisecond,
+		"waiting for %q in:\n%s", text, ws.out.String())
+}
+
+func (ws *watchSession) ended(t *testing.T) error {
+	t.Helper()
+	select {
+	case err := <-ws.done:
+		return err
+	case <-time.After(5 * time.Second):
+		t.Fatalf("watch did not end; output:\n%s", ws.out.String())
+		return nil
+	}
+}
+
+func TestWatchWithoutATerminalEndsWhenTheLabPasses(t *testing.T) {
+	e := newEnv(t, starterGo)
+	ws := startWatch(t, e, false, false, nil)
+	require.NoError(t, ws.ended(t), "exit 0 once the lab passes")
+	out := ws.out.String()
+	assert.Regexp(t, `\nStart here: from backend to data engineering  \[-{10,30}\]  0/1 labs passed\n`, out)
+	assert.Contains(t, out, "✓ start/01 passes. Next: serialization/01 — CSV to Arrow.")
+	assert.NotContains(t, out, "\x1b[2J", "no screen clearing when not on a terminal")
+	assert.NotContains(t, out, "q quit", "no keys without a terminal")
+	assert.NotContains(t, out, "watch start/01", "watch does not suggest running watch")
+}
+
+func TestWatchOnATerminalClearsAndTakesKeys(t *testing.T) {
+	e := newEnv(t, starterGo)
+	ws := startWatch(t, e, true, true, errChecksFailed, nil)
+	ws.waitFor(t, "h hint · q quit")
+	out := ws.out.String()
+	assert.True(t, strings.HasPrefix(out, clearScreen), "the screen is cleared before each check: %q", out)
+	assert.Contains(t, out, "✗ start/01 is not there yet")
+	assert.NotContains(t, out, "n next lab", "no moving on while failing")
+
+	ws.press(t, "h")
+	ws.waitFor(t, "Hint 1 of 3:")
+
+	ws.press(t, "n") // ignored: the lab does not pass yet
+	require.NoError(t, os.WriteFile(filepath.Join(e.repo, labDir, "metrics.go"), []byte("package logmetrics\n// saved\n"), 0o644))
+	ws.waitFor(t, "n next lab · h hint · q quit")
+	assert.Equal(t, "start/01-logs-to-metrics", <-ws.checked)
+	assert.Equal(t, "start/01-logs-to-metrics", <-ws.checked)
+	assert.Equal(t, 2, strings.Count(ws.out.String(), clearScreen), "cleared once per check")
+	assert.Contains(t, ws.out.String(), "✓ start/01 passes. Next: serialization/01 — CSV to Arrow.")
+
+	ws.press(t, "n")
+	ws.waitFor(t, "Next: serialization/01-csv-to-arrow — CSV to Arrow")
+	assert.Contains(t, strings.Join(strings.Fields(ws.out.String()), " "), "Read the lesson with `"+commandPrefix()+" read serialization/00`")
+	assert.Equal(t, int32(2), ws.runs.Load(), "the next lab is checked on its first save, not at once")
+
+	require.NoError(t, os.WriteFile(filepath.Join(e.repo, "labs/serialization/01-csv-to-arrow/convert.go"), []byte("package csvarrow\n"), 0o644))
+	assert.Equal(t, "serialization/01-csv-to-arrow", <-ws.checked, "a save in the next lab checks the next lab")
+
+	ws.press(t, "q")
+	assert.NoError(t, ws.ended(t))
+}
+
+func TestWatchInRawModeRestoresTheTerminal(t *testing.T) {
+	e := newEnv(t, starterGo)
+	ios := &IOStreams{In: strings.NewReader("q"), Out: &syncBuffer{}, ErrOut: &syncBuffer{}, IsTerminal: true, Width: 80}
+	e.f.IO = ios
+	var restored atomic.Bool
+	err := watchRun(context.Background(), &WatchOptions{IO: ios, Factory: e.f, Lab: "start/01", Repo: func() string { return "" },
+		Poll: true, Interval: 20 * time.Millisecond, Debounce: 20 * time.Millisecond, Interactive: true,
+		RawMode: func() (func(), error) { return func() { restored.Store(true) }, nil },
+		Check:   func(context.Context, *catalog.Lab) error { return errChecksFailed }})
+	require.NoError(t, err, "q quits")
+	assert.True(t, restored.Load(), "the terminal is switched back")
+	out := ios.Out.(*syncBuffer).String()
+	assert.Contains(t, out, "\r\n", "lines end in CR LF in raw mode")
+	assert.NotRegexp(t, "[^\r]\n", out)
 }

@@ -154,3 +154,82 @@ func (s style) mark(status string) string {
 	}
 	return s.dim("·")
 }
+
+// textWidth is the width to fit text to: the terminal's (or $COLUMNS, see
+// SystemIO), 80 when unknown, and never less than 40.
+func textWidth(ios *IOStreams) int {
+	if ios.Width <= 0 {
+		return 80
+	}
+	return max(ios.Width, 40)
+}
+
+// truncate shortens s to at most n columns, ending it with "…" when cut.
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	if n <= 1 {
+		return string(r[:max(n, 0)])
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// wrapText breaks s into lines of at most width columns at spaces, the
+// lines after the first starting with indent. A command in backticks is
+// never broken, so that it can be copied whole. Escape sequences take no
+// columns.
+func wrapText(s string, width int, indent string) string {
+	var words []string
+	inCode := false
+	start := 0
+	for i, r := range s {
+		switch {
+		case r == '`':
+			inCode = !inCode
+		case r == ' ' && !inCode:
+			if i > start {
+				words = append(words, s[start:i])
+			}
+			start = i + 1
+		}
+	}
+	if start < len(s) {
+		words = append(words, s[start:])
+	}
+	var b strings.Builder
+	col := 0
+	for _, word := range words {
+		n := visibleWidth(word)
+		switch {
+		case col == 0:
+		case col+1+n > width:
+			b.WriteString("\n" + indent)
+			col = visibleWidth(indent)
+		default:
+			b.WriteByte(' ')
+			col++
+		}
+		b.WriteString(word)
+		col += n
+	}
+	return b.String()
+}
+
+// visibleWidth counts the columns s takes on a terminal: runes, less
+// colour escape sequences.
+func visibleWidth(s string) int {
+	n, inEscape := 0, false
+	for _, r := range s {
+		switch {
+		case inEscape:
+			inEscape = r != 'm'
+		case r == '\x1b':
+			inEscape = true
+		default:
+			n++
+		}
+	}
+	return n
+}

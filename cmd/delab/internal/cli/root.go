@@ -7,9 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 	tclog "github.com/testcontainers/testcontainers-go/log"
+	"golang.org/x/term"
 
 	"github.com/delab-dev/delab/checker/services"
 )
@@ -126,4 +129,11 @@ func run(ctx context.Context, f *Factory, args []string) int {
 	}
 	fmt.Fprintln(f.IO.ErrOut, "error: "+err.Error())
 	return ExitError
+}
+
+// inputIsTerminal reports whether r is an interactive terminal, which can
+// answer a question or send single keys.
+func inputIsTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
