@@ -40,7 +40,9 @@ type Lab struct {
 	LastChecked time.Time         `json:"last_checked"`
 	PassedAt    *time.Time        `json:"passed_at,omitempty"`
 	Checks      map[string]*Check `json:"checks"`
-	// HintsShown counts, per check id, how many hints `delab hint` revealed.
+	// HintsShown counts, per check id, how many of its hints the learner
+	// has seen: a failed check's report shows the first, and each
+	// `delab hint` reveals one more.
 	HintsShown map[string]int `json:"hints_shown"`
 }
 
@@ -198,5 +200,22 @@ func (p *Progress) Record(r *report.Lab, now time.Time) {
 			t := now
 			pc.PassedAt = &t
 		}
+		// The report of a failed check shows its first hint, so `delab
+		// hint` starts with the second.
+		if c.Status == report.Failed && c.Hint != "" && l.HintsShown[c.ID] < 1 {
+			l.HintsShown[c.ID] = 1
+		}
 	}
+}
+
+// Reset forgets a lab's check results, as after `delab reset`: the lab is
+// not started again, with no points and no time of a last check. Hints
+// the learner has seen stay seen, and lessons stay read.
+func (p *Progress) Reset(id string) {
+	l := p.Labs[id]
+	if l == nil {
+		return
+	}
+	l.Status, l.Points, l.LastChecked, l.PassedAt = NotStarted, 0, time.Time{}, nil
+	l.Checks = map[string]*Check{}
 }

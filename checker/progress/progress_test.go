@@ -76,3 +76,49 @@ func TestCorruptFileIsMovedAsideAndReported(t *testing.T) {
 		})
 	}
 }
+
+func TestAFailedCheckCountsItsFirstHintAsSeen(t *testing.T) {
+	tests := []struct {
+		name   string
+		before int
+		check  report.Check
+		want   int
+	}{
+		{"failed with a hint", 0, report.Check{ID: "c", Status: report.Failed, Hint: "first hint"}, 1},
+		{"failed, more hints already seen", 2, report.Check{ID: "c", Status: report.Failed, Hint: "first hint"}, 2},
+		{"failed without a hint", 0, report.Check{ID: "c", Status: report.Failed}, 0},
+		{"passed", 0, report.Check{ID: "c", Status: report.Passed}, 0},
+		{"checker error", 0, report.Check{ID: "c", Status: report.Error, Hint: "first hint"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := New()
+			if tt.before > 0 {
+				p.LabOf("a/01-x").HintsShown["c"] = tt.before
+			}
+			c := tt.check
+			p.Record(&report.Lab{ID: "a/01-x", Status: report.Failed, Checks: []*report.Check{&c}}, time.Now())
+			assert.Equal(t, tt.want, p.LabOf("a/01-x").HintsShown["c"])
+		})
+	}
+}
+
+func TestResetForgetsResultsButNotHints(t *testing.T) {
+	p := New()
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	p.Record(&report.Lab{ID: "a/01-x", Status: report.Passed, Points: 10, MaxPoints: 10,
+		Checks: []*report.Check{{ID: "one", Status: report.Passed}}}, now)
+	p.LabOf("a/01-x").HintsShown["one"] = 2
+	p.Reset("a/01-x")
+	p.Reset("never/checked") // a lab without a record stays without one
+
+	l := p.Labs["a/01-x"]
+	assert.Equal(t, NotStarted, p.Status("a/01-x"))
+	assert.Zero(t, l.Points)
+	assert.True(t, l.LastChecked.IsZero(), "no time of a last check")
+	assert.Nil(t, l.PassedAt)
+	assert.Empty(t, l.Checks)
+	assert.Equal(t, 10, l.MaxPoints)
+	assert.Equal(t, 2, l.HintsShown["one"], "hints seen stay seen")
+	assert.NotContains(t, p.Labs, "never/checked")
+}

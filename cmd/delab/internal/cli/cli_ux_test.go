@@ -205,3 +205,74 @@ func TestWatchInRawModeRestoresTheTerminal(t *testing.T) {
 	assert.Contains(t, out, "\r\n", "lines end in CR LF in raw mode")
 	assert.NotRegexp(t, "[^\r]\n", out)
 }
+
+func TestHintStartsAfterTheOneTheReportShowed(t *testing.T) {
+	e := newEnv(t, starterGo)
+	require.Equal(t, ExitChecksFail, e.run("check", "start/01"))
+	require.Contains(t, e.out.String(), "hint: Keep a map from device id", "the report shows hint 1")
+
+	require.Equal(t, ExitOK, e.run("hint", "start/01"))
+	assert.Contains(t, e.out.String(), "Hint 2 of 3: Compare your DeviceStats")
+	assert.NotContains(t, e.out.String(), "Keep a map from device id", "hint 1 is not repeated")
+}
+
+func TestResetAsksBeforeReplacingChangedFiles(t *testing.T) {
+	tests := []struct {
+		name      string
+		args      []string
+		canPrompt bool
+		answer    string
+		wantCode  int
+		wantReset bool
+		wantOut   string
+		wantErr   string
+	}{
+		{name: "no terminal, no --yes", wantCode: ExitError, wantErr: "you changed metrics.go in labs/start/01-logs-to-metrics"},
+		{name: "no terminal, --yes", args: []string{"--yes"}, wantCode: ExitOK, wantReset: true, wantOut: "Restored the starter code"},
+		{name: "terminal, y", canPrompt: true, answer: "y\n", wantCode: ExitOK, wantReset: true, wantErr: "[y/N]"},
+		{name: "terminal, Enter", canPrompt: true, answer: "\n", wantCode: ExitOK, wantOut: "Nothing was changed.", wantErr: "[y/N]"},
+		{name: "terminal, no", canPrompt: true, answer: "no\n", wantCode: ExitOK, wantOut: "Nothing was changed."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, solution)
+			e.f.IO.In = strings.NewReader(tt.answer)
+			cmd := NewCmdReset(e.f, func() string { return "" }, func(o *ResetOptions) error {
+				o.CanPrompt = tt.canPrompt
+				return resetRun(o)
+			})
+			cmd.SetArgs(append([]string{"start/01"}, tt.args...))
+			e.out.Reset()
+			e.err.Reset()
+			var code int
+			if err := cmd.Execute(); err != nil {
+				var ec *exitCodeError
+				require.ErrorAs(t, err, &ec)
+				code = ec.code
+				e.err.WriteString(err.Error())
+			}
+			assert.Equal(t, tt.wantCode, code)
+			assert.Contains(t, e.out.String(), tt.wantOut)
+			assert.Contains(t, e.err.String(), tt.wantErr)
+			got, _ := os.ReadFile(filepath.Join(e.repo, labDir, "metrics.go"))
+			starter, _ := os.ReadFile(starterGo)
+			assert.Equal(t, tt.wantReset, string(got) == string(starter), "starter restored")
+			backups, _ := filepath.Glob(filepath.Join(e.home, "backups", "start", "01-logs-to-metrics", "*"))
+			assert.Equal(t, tt.wantReset, len(backups) == 1, "a backup exactly when files were replaced")
+		})
+	}
+}
+
+func TestResetOfAnUnchangedLabAsksNothingAndClearsItsStatus(t *testing.T) {
+	e := newEnv(t, starterGo)
+	require.Equal(t, ExitChecksFail, e.run("check", "start/01"))
+	require.Equal(t, ExitOK, e.run())
+	require.Contains(t, e.out.String(), "failing")
+
+	require.Equal(t, ExitOK, e.run("reset", "start/01"), e.err.String())
+	assert.Contains(t, e.out.String(), "the lab is not started again")
+	assert.NotContains(t, e.out.String(), "previous files", "nothing to back up")
+	require.Equal(t, ExitOK, e.run())
+	assert.Regexp(t, `start/01\S* +Logs to metrics +not started +0/10\n`, e.out.String())
+	assert.NotContains(t, e.out.String(), "checked")
+}

@@ -25,9 +25,11 @@ func NewCmdHint(f *Factory, runF func(*HintOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "hint <lab>",
 		Short: "Reveal the next hint for a lab",
-		Long: `Show the next hint, in increasing detail, for the first check of the lab
-that is not passing yet (or the one named with --check). Each call reveals
-one more; hints you have seen are recorded in your progress.`,
+		Long: `Show the next hint you have not seen, in increasing detail, for the first
+check of the lab that is not passing yet (or the one named with --check).
+A failed check's report shows its first hint, so after a failed check the
+first call shows the second. Hints you have seen are recorded in your
+progress; after the last one, delab points you to the lesson section.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Lab = args[0]
@@ -43,7 +45,7 @@ one more; hints you have seen are recorded in your progress.`,
 
 func hintRun(opts *HintOptions) error {
 	f := opts.Factory
-	_, lab, err := f.resolveLab(opts.Lab)
+	c, lab, err := f.resolveLab(opts.Lab)
 	if err != nil {
 		return &exitCodeError{code: ExitError, err: err}
 	}
@@ -52,17 +54,18 @@ func hintRun(opts *HintOptions) error {
 		return err
 	}
 	var check *catalog.Check
-	var shown int
+	var seen, shown int
 	warn, err := store.Update(func(p *progress.Progress) {
 		lp := p.LabOf(lab.ID)
 		check = pickCheck(lab, lp, opts.Check)
 		if check == nil {
 			return
 		}
-		if lp.HintsShown[check.ID] < len(check.Hints) {
-			lp.HintsShown[check.ID]++
-		}
-		shown = lp.HintsShown[check.ID]
+		// A failed check's report showed the first hint already
+		// (progress.Record counts it), so this reveals the next unseen one.
+		seen = min(lp.HintsShown[check.ID], len(check.Hints))
+		shown = min(seen+1, len(check.Hints))
+		lp.HintsShown[check.ID] = shown
 	})
 	if warn != "" {
 		fmt.Fprintln(opts.IO.ErrOut, "warning: "+warn)
@@ -74,26 +77,30 @@ func hintRun(opts *HintOptions) error {
 		return &exitCodeError{code: ExitError, err: fmt.Errorf("lab %s has no check %q (its checks: %s)", lab.ID, opts.Check, checkIDs(lab))}
 	}
 	st := newStyle(opts.IO.Color)
-	w := opts.IO.Out
+	w, width := opts.IO.Out, textWidth(opts.IO)
+	reread := fmt.Sprintf("Reread %q: %s.", check.Section, cmdline("read", lessonRef(c, lab)))
 	fmt.Fprintf(w, "%s %s  %s\n\n", st.bold("Check:"), check.Title, st.dim("("+check.ID+")"))
-	for i := 0; i < shown; i++ {
-		label := fmt.Sprintf("Hint %d of %d:", i+1, len(check.Hints))
-		if i == shown-1 {
-			label = st.bold(label)
+	if shown == seen {
+		// Nothing left to reveal: recall them all rather than repeat one.
+		fmt.Fprintln(w, wrapText(fmt.Sprintf("No more hints: you have seen all %d for this check.", len(check.Hints)), width, ""))
+		for i, h := range check.Hints {
+			fmt.Fprintln(w, wrapText(fmt.Sprintf("  %d. %s", i+1, h), width, "     "))
 		}
-		fmt.Fprintf(w, "%s %s\n", label, check.Hints[i])
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, wrapText(reread, width, ""))
+		return nil
 	}
+	fmt.Fprintln(w, wrapText(st.bold(fmt.Sprintf("Hint %d of %d:", shown, len(check.Hints)))+" "+check.Hints[shown-1], width, ""))
 	fmt.Fprintln(w)
 	if shown < len(check.Hints) {
 		args := []string{"hint", short(lab)}
 		if opts.Check != "" {
 			args = append(args, "--check", check.ID)
 		}
-		fmt.Fprintf(w, "Run %s again for a more detailed hint.\n", cmdline(args...))
-	} else {
-		fmt.Fprintln(w, "That is every hint for this check.")
+		fmt.Fprintln(w, wrapText(fmt.Sprintf("Run %s again for a more detailed hint. %s", cmdline(args...), reread), width, ""))
+		return nil
 	}
-	fmt.Fprintf(w, "Reread: \"%s\" in %s.\n", check.Section, cmdline("read", lab.Lesson))
+	fmt.Fprintln(w, wrapText("That was the last hint for this check. "+reread, width, ""))
 	return nil
 }
 

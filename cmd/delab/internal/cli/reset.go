@@ -1,11 +1,15 @@
 package cli
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/tools/txtar"
 
 	"github.com/delab-dev/delab/checker/grader"
 	"github.com/delab-dev/delab/checker/progress"
@@ -17,18 +21,28 @@ type ResetOptions struct {
 	Factory *Factory
 	Lab     string
 	Repo    func() string
+	// Yes replaces changed files without asking, for scripts.
+	Yes bool
+	// CanPrompt is true when stdin is a terminal that can answer y/N;
+	// without it and without Yes, reset refuses to replace changed files.
+	CanPrompt bool
 }
 
 // NewCmdReset builds `delab reset`.
 func NewCmdReset(f *Factory, repo func() string, runF func(*ResetOptions) error) *cobra.Command {
-	opts := &ResetOptions{IO: f.IO, Factory: f, Repo: repo}
-	return &cobra.Command{
+	opts := &ResetOptions{IO: f.IO, Factory: f, Repo: repo, CanPrompt: inputIsTerminal(f.IO.In)}
+	cmd := &cobra.Command{
 		Use:   "reset <lab>",
 		Short: "Restore a lab's starter code, keeping a backup of yours",
-		Long: `Copy your files in the lab folder to a timestamped backup folder, then put
-the original starter code back. Nothing is deleted before the backup is
-written; the backup's path is printed.`,
-		Args: cobra.ExactArgs(1),
+		Long: `Put the original starter code of a lab back and forget the lab's check
+results (it is "not started" again; hints you have seen stay seen).
+
+When you have changed the lab's files, delab asks first (y/N), then copies
+your files to a timestamped backup folder, whose path it prints, before it
+replaces them. Scripts pass --yes; without a terminal to ask on, reset
+refuses to replace changed files unless --yes is given.`,
+		Example: "  delab reset start/01\n  delab reset start/01 --yes",
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Lab = args[0]
 			if runF != nil {
@@ -37,6 +51,8 @@ written; the backup's path is printed.`,
 			return resetRun(opts)
 		},
 	}
+	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "replace changed files without asking (they are still backed up)")
+	return cmd
 }
 
 func resetRun(opts *ResetOptions) error {
@@ -54,14 +70,33 @@ func resetRun(opts *ResetOptions) error {
 		return &exitCodeError{code: ExitError, err: err}
 	}
 	dir := filepath.Join(repo, filepath.FromSlash(lab.Dir))
-	state, err := f.StateDir()
+	changed, err := changedFiles(dir, g.Starter)
 	if err != nil {
-		return err
+		return fmt.Errorf("compare %s with the starter (nothing was changed): %w", lab.Dir, err)
 	}
-	backup := filepath.Join(state, "backups", filepath.FromSlash(lab.ID), f.Now().UTC().Format("20060102T150405.000Z"))
-	saved, err := backupLearnerFiles(dir, backup)
-	if err != nil {
-		return fmt.Errorf("back up %s (nothing was changed): %w", lab.Dir, err)
+	if len(changed) > 0 && !opts.Yes {
+		if !opts.CanPrompt {
+			return &exitCodeError{code: ExitError, err: fmt.Errorf("you changed %s in %s; reset would replace them with the starter code.\nTo go ahead (your files are backed up first): %s",
+				strings.Join(changed, ", "), lab.Dir, cmdline("reset", short(lab), "--yes"))}
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "You changed %s in %s.\nReplace them with the starter code? Your files are backed up first. [y/N] ", strings.Join(changed, ", "), lab.Dir)
+		answer, _ := bufio.NewReader(opts.IO.In).ReadString('\n')
+		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+			fmt.Fprintln(opts.IO.Out, "Nothing was changed.")
+			return nil
+		}
+	}
+	var saved []string
+	backup := ""
+	if len(changed) > 0 {
+		state, err := f.StateDir()
+		if err != nil {
+			return err
+		}
+		backup = filepath.Join(state, "backups", filepath.FromSlash(lab.ID), f.Now().UTC().Format("20060102T150405.000Z"))
+		if saved, err = backupLearnerFiles(dir, backup); err != nil {
+			return fmt.Errorf("back up %s (nothing was changed): %w", lab.Dir, err)
+		}
 	}
 	for _, name := range saved {
 		if err := os.Remove(filepath.Join(dir, name)); err != nil {
@@ -72,23 +107,59 @@ func resetRun(opts *ResetOptions) error {
 		return err
 	}
 	if err := grader.ExtractStarter(g.Starter, dir); err != nil {
+		if backup == "" {
+			return fmt.Errorf("restore the starter: %w", err)
+		}
 		return fmt.Errorf("restore the starter (your files are backed up in %s): %w", backup, err)
 	}
 	s, err := f.Progress()
 	if err == nil {
-		_, err = s.Update(func(p *progress.Progress) {
-			lp := p.LabOf(lab.ID)
-			lp.Status, lp.Points = progress.NotStarted, 0
-		})
+		var warn string
+		warn, err = s.Update(func(p *progress.Progress) { p.Reset(lab.ID) })
+		if warn != "" {
+			fmt.Fprintln(opts.IO.ErrOut, "warning: "+warn)
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(opts.IO.ErrOut, "warning: could not update progress: "+err.Error())
 	}
-	fmt.Fprintf(opts.IO.Out, "Restored the starter code of %s in %s.\n", lab.ID, lab.Dir)
+	w := opts.IO.Out
+	fmt.Fprintf(w, "Restored the starter code of %s in %s; the lab is not started again.\n", lab.ID, lab.Dir)
 	if len(saved) > 0 {
-		fmt.Fprintf(opts.IO.Out, "Your previous files (%d) are in %s\n", len(saved), backup)
+		fmt.Fprintf(w, "Your previous files (%d) are in %s\n", len(saved), backup)
 	}
+	fmt.Fprintln(w, wrapText(fmt.Sprintf("Check it any time with %s.", cmdline("check", short(lab))), textWidth(opts.IO), ""))
 	return nil
+}
+
+// changedFiles lists the Go files in dir that the starter does not have,
+// or has with other contents: what a reset would replace.
+func changedFiles(dir string, starter []byte) ([]string, error) {
+	want := map[string][]byte{}
+	for _, f := range txtar.Parse(starter).Files {
+		want[filepath.Clean(f.Name)] = f.Data
+	}
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var changed []string
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !isSource(e.Name()) {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		if orig, ok := want[e.Name()]; !ok || !bytes.Equal(orig, data) {
+			changed = append(changed, e.Name())
+		}
+	}
+	return changed, nil
 }
 
 // backupLearnerFiles copies every file of the lab folder except lab.yaml
