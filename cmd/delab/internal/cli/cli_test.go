@@ -163,7 +163,7 @@ func TestCheckStarterFailsWithEvidenceAndHints(t *testing.T) {
 	assert.Equal(t, progress.Failing, p.Status("start/01-logs-to-metrics"))
 
 	assert.Equal(t, ExitOK, e.run())
-	assert.Contains(t, e.out.String(), "✗ start/01-logs-to-metrics")
+	assert.Contains(t, e.out.String(), "✗ start/01          Logs to metrics")
 	assert.Contains(t, e.out.String(), "Next: keep going on start/01-logs-to-metrics (0/10 points)")
 }
 
@@ -172,7 +172,7 @@ func TestCheckReferencePassesAndDashboardMovesOn(t *testing.T) {
 	assert.Equal(t, ExitOK, e.run("check", "logs-to-metrics"))
 	assert.Contains(t, e.out.String(), "All 3 checks pass (10/10 points)")
 	assert.Equal(t, ExitOK, e.run())
-	assert.Contains(t, e.out.String(), "✓ start/01-logs-to-metrics")
+	assert.Contains(t, e.out.String(), "✓ start/01          Logs to metrics")
 	assert.Regexp(t, `Progress: 10/\d+ points, 1/\d+ labs passed`, e.out.String())
 	assert.Contains(t, e.out.String(), `Next: read the lesson "Text vs. binary, rows vs. columns`, "the next lab's lesson comes next")
 }

@@ -242,6 +242,7 @@ func TestResetAsksBeforeReplacingChangedFiles(t *testing.T) {
 				return resetRun(o)
 			})
 			cmd.SetArgs(append([]string{"start/01"}, tt.args...))
+			cmd.SilenceErrors, cmd.SilenceUsage = true, true
 			e.out.Reset()
 			e.err.Reset()
 			var code int
@@ -275,4 +276,68 @@ func TestResetOfAnUnchangedLabAsksNothingAndClearsItsStatus(t *testing.T) {
 	require.Equal(t, ExitOK, e.run())
 	assert.Regexp(t, `start/01\S* +Logs to metrics +not started +0/10\n`, e.out.String())
 	assert.NotContains(t, e.out.String(), "checked")
+}
+
+func TestListAndDashboardFitTheWidth(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		width    int
+		want     []string
+		wantNot  []string
+		maxWidth int
+	}{
+		{"dashboard, 80 columns", nil, 80,
+			[]string{"  ✗ start/01          Logs to metrics", "Kafka: the log at the centre of streaming  needs Docker (kafka)"},
+			[]string{"start/01-logs-to-metrics  ", "checked"}, 80},
+		{"dashboard, 60 columns", nil, 60,
+			[]string{"  · serialization/02  Parquet with pruni…  not started   0/9"}, nil, 60},
+		{"dashboard, 130 columns", nil, 130,
+			[]string{"  ✗ start/01-logs-to-metrics ", "checked just now"}, nil, 130},
+		{"list, 80 columns", []string{"list"}, 80,
+			[]string{"  ✗ lab    start/01          Logs to metrics (10 points)", "    lesson kafka/02          Producer guarantees: no loss, no duplicates, still\n                             fast (30 min)"},
+			nil, 80},
+		{"list, 120 columns", []string{"list"}, 120,
+			[]string{"    lesson kafka/02          Producer guarantees: no loss, no duplicates, still fast (30 min)\n"}, nil, 120},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, starterGo)
+			require.Equal(t, ExitChecksFail, e.run("check", "start/01"))
+			e.f.IO.Width = tt.width
+			require.Equal(t, ExitOK, e.run(tt.args...))
+			out := e.out.String()
+			for _, w := range tt.want {
+				assert.Contains(t, out, w)
+			}
+			for _, w := range tt.wantNot {
+				assert.NotContains(t, out, w)
+			}
+			for _, ln := range strings.Split(out, "\n") {
+				assert.LessOrEqual(t, visibleWidth(ln), tt.maxWidth, "too wide: %q", ln)
+			}
+		})
+	}
+}
+
+func TestWrapTextKeepsCommandsWhole(t *testing.T) {
+	tests := []struct {
+		name   string
+		text   string
+		col    int
+		width  int
+		indent string
+		want   string
+	}{
+		{"fits", "one two", 0, 20, "", "one two"},
+		{"breaks at spaces", "one two three four", 0, 10, "  ", "one two\n  three\n  four"},
+		{"command stays whole", "run `delab check start/01` now", 0, 12, "", "run\n`delab check start/01`\nnow"},
+		{"starts mid-line", "alpha beta", 5, 12, "     ", "alpha\n     beta"},
+		{"colour takes no room", "\x1b[1mNext:\x1b[0m go on", 0, 11, "", "\x1b[1mNext:\x1b[0m go on"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, wrapFrom(tt.text, tt.col, tt.width, tt.indent))
+		})
+	}
 }

@@ -25,50 +25,116 @@ func dashboardRun(opts *DashboardOptions) error {
 	if err != nil {
 		return err
 	}
-	w := opts.IO.Out
+	w, width := opts.IO.Out, textWidth(opts.IO)
 	st := newStyle(opts.IO.Color)
 	fmt.Fprintln(w, st.bold("delab")+" — learn data engineering by doing it")
+	table := labTable(c, p, f.Now(), width)
 	points, maxPoints, passed, total := 0, 0, 0, 0
-	// Columns as wide as the longest id and title, so every row lines up.
-	idWidth, titleWidth := 0, 0
-	for _, l := range c.Labs() {
-		idWidth = max(idWidth, len(l.ID))
-		titleWidth = max(titleWidth, len([]rune(l.Title)))
-	}
 	for _, t := range c.Tracks {
 		if len(t.Labs) == 0 && len(t.Lessons) == 0 {
 			continue
 		}
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, st.bold(t.Title))
+		heading := t.Title
+		if needs := trackServices(t); needs != "" {
+			needs = "  needs Docker (" + needs + ")"
+			fmt.Fprintln(w, st.bold(truncate(heading, width-visibleWidth(needs)))+st.dim(needs))
+		} else {
+			fmt.Fprintln(w, st.bold(truncate(heading, width)))
+		}
 		for _, l := range t.Labs {
-			lp := p.Labs[l.ID]
 			status := p.Status(l.ID)
-			got := 0
-			if lp != nil {
-				got = lp.Points
+			if lp := p.Labs[l.ID]; lp != nil {
+				points += lp.Points
 			}
-			points += got
 			maxPoints += l.MaxPoints()
 			total++
 			if status == progress.Passed {
 				passed++
 			}
-			extra := ""
-			if lp != nil && !lp.LastChecked.IsZero() {
-				extra = st.dim(" checked " + ago(f.Now().Sub(lp.LastChecked)))
-			}
-			if len(l.Services) > 0 {
-				extra += st.dim(" needs Docker (" + joinServices(l.Services) + ")")
-			}
-			fmt.Fprintf(w, "  %s %-*s  %-*s  %-11s %2d/%-2d%s\n", st.mark(status), idWidth, l.ID, titleWidth, l.Title, status, got, l.MaxPoints(), extra)
+			fmt.Fprintln(w, table.row(l, st))
 		}
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Progress: %d/%d points, %d/%d labs passed\n", points, maxPoints, passed, total)
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, st.bold("Next: ")+nextStep(c, p))
+	fmt.Fprintln(w, wrapText(st.bold("Next:")+" "+nextStep(c, p), width, "      "))
 	return nil
+}
+
+// dashboardTable lays out one row per lab in the columns that fit the
+// width: mark, id, title, status, points, and, when there is room, when
+// the lab was last checked. Ids are the short ones people type
+// ("kafka/03") unless the full ones fit too; titles are cut to fit.
+type dashboardTable struct {
+	p                                *progress.Progress
+	now                              time.Time
+	fullIDs, showAgo                 bool
+	idWidth, titleWidth, pointsWidth int
+}
+
+// agoWidth fits "checked 59m ago".
+const agoWidth = len("checked 59m ago")
+
+func labTable(c *catalog.Catalog, p *progress.Progress, now time.Time, width int) *dashboardTable {
+	t := &dashboardTable{p: p, now: now}
+	shortWidth, fullWidth, maxTitle := 0, 0, 0
+	for _, l := range c.Labs() {
+		shortWidth = max(shortWidth, len(short(l)))
+		fullWidth = max(fullWidth, len(l.ID))
+		maxTitle = max(maxTitle, visibleWidth(l.Title))
+		t.pointsWidth = max(t.pointsWidth, len(t.points(l)))
+	}
+	// "  ✓ id  title  status  points": 4 + 2 + 2 + 2 columns around the fields.
+	fixed := 10 + len(progress.NotStarted) + t.pointsWidth
+	t.idWidth = shortWidth
+	if fixed+shortWidth+maxTitle+2+agoWidth <= width {
+		t.showAgo = true
+		fixed += 2 + agoWidth
+	}
+	if fixed+fullWidth+maxTitle <= width {
+		t.fullIDs, t.idWidth = true, fullWidth
+	}
+	t.titleWidth = max(min(maxTitle, width-fixed-t.idWidth), 8)
+	return t
+}
+
+func (t *dashboardTable) points(l *catalog.Lab) string {
+	got := 0
+	if lp := t.p.Labs[l.ID]; lp != nil {
+		got = lp.Points
+	}
+	return fmt.Sprintf("%d/%d", got, l.MaxPoints())
+}
+
+func (t *dashboardTable) row(l *catalog.Lab, st style) string {
+	id := short(l)
+	if t.fullIDs {
+		id = l.ID
+	}
+	status := t.p.Status(l.ID)
+	title := truncate(l.Title, t.titleWidth)
+	row := fmt.Sprintf("  %s %-*s  %s%s  %-*s  %*s", st.mark(status), t.idWidth, id,
+		title, strings.Repeat(" ", t.titleWidth-visibleWidth(title)), len(progress.NotStarted), status, t.pointsWidth, t.points(l))
+	if lp := t.p.Labs[l.ID]; t.showAgo && lp != nil && !lp.LastChecked.IsZero() {
+		row += "  " + st.dim("checked "+ago(t.now.Sub(lp.LastChecked)))
+	}
+	return strings.TrimRight(row, " ")
+}
+
+// trackServices names the services the track's labs need: "hdfs, spark".
+func trackServices(t *catalog.Track) string {
+	var names []string
+	seen := map[catalog.Service]bool{}
+	for _, l := range t.Labs {
+		for _, s := range l.Services {
+			if !seen[s] {
+				seen[s] = true
+				names = append(names, string(s))
+			}
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 // nextStep names the single most useful thing to do now: the first lab in
@@ -180,7 +246,10 @@ func truncate(s string, n int) string {
 // lines after the first starting with indent. A command in backticks is
 // never broken, so that it can be copied whole. Escape sequences take no
 // columns.
-func wrapText(s string, width int, indent string) string {
+func wrapText(s string, width int, indent string) string { return wrapFrom(s, 0, width, indent) }
+
+// wrapFrom is wrapText for text printed from column col of a line.
+func wrapFrom(s string, col, width int, indent string) string {
 	var words []string
 	inCode := false
 	start := 0
@@ -199,11 +268,10 @@ func wrapText(s string, width int, indent string) string {
 		words = append(words, s[start:])
 	}
 	var b strings.Builder
-	col := 0
-	for _, word := range words {
+	for i, word := range words {
 		n := visibleWidth(word)
 		switch {
-		case col == 0:
+		case i == 0:
 		case col+1+n > width:
 			b.WriteString("\n" + indent)
 			col = visibleWidth(indent)

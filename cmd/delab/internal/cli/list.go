@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -38,39 +39,55 @@ func listRun(opts *ListOptions) error {
 		return err
 	}
 	st := newStyle(opts.IO.Color)
-	w := opts.IO.Out
-	// One id column for the whole list, as wide as the longest id.
-	width := 0
+	w, width := opts.IO.Out, textWidth(opts.IO)
+	// One id column for the whole list: the short ids people type
+	// ("kafka/03"); titles wrap under themselves to fit the width.
+	idWidth := 0
 	for _, t := range c.Tracks {
 		for _, l := range t.Lessons {
-			width = max(width, len(l.ID))
+			idWidth = max(idWidth, len(shortLesson(l)))
 		}
 		for _, l := range t.Labs {
-			width = max(width, len(l.ID))
+			idWidth = max(idWidth, len(short(l)))
 		}
+	}
+	titleIndent := strings.Repeat(" ", 2+1+1+len("lesson")+1+idWidth+2)
+	entry := func(mark, kind, id, title, note string) {
+		// The note moves to the next line whole: its spaces do not break
+		// until the text is wrapped.
+		note = strings.ReplaceAll(note, " ", nbsp)
+		text := strings.ReplaceAll(wrapFrom(title+" "+st.dim(note), len(titleIndent), width, titleIndent), nbsp, " ")
+		fmt.Fprintf(w, "  %s %-6s %-*s  %s\n", mark, kind, idWidth, id, text)
 	}
 	for i, t := range c.Tracks {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(w, "%s  %s\n", st.bold(t.Title), st.dim("["+t.ID+"]"))
+		id := "  " + st.dim("["+t.ID+"]")
+		fmt.Fprintln(w, st.bold(truncate(t.Title, width-visibleWidth(id)))+id)
 		if t.Summary != "" {
-			fmt.Fprintln(w, "  "+t.Summary)
+			fmt.Fprintln(w, "  "+wrapFrom(t.Summary, 2, width, "  "))
 		}
 		for _, l := range t.Lessons {
 			read := " "
 			if _, ok := p.Lessons[l.ID]; ok {
 				read = "✓"
 			}
-			fmt.Fprintf(w, "  %s lesson %-*s %s %s\n", read, width, l.ID, l.Title, st.dim(fmt.Sprintf("(%d min)", l.Minutes)))
+			entry(read, "lesson", shortLesson(l), l.Title, fmt.Sprintf("(%d min)", l.Minutes))
 		}
 		for _, l := range t.Labs {
-			services := ""
+			note := fmt.Sprintf("(%d points)", l.MaxPoints())
 			if len(l.Services) > 0 {
-				services = st.dim(" needs " + joinServices(l.Services))
+				note = fmt.Sprintf("(%d points, needs Docker: %s)", l.MaxPoints(), joinServices(l.Services))
 			}
-			fmt.Fprintf(w, "  %s lab    %-*s %s %s%s\n", st.mark(p.Status(l.ID)), width, l.ID, l.Title, st.dim(fmt.Sprintf("(%d points)", l.MaxPoints())), services)
+			entry(st.mark(p.Status(l.ID)), "lab", short(l), l.Title, note)
 		}
 	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, wrapText(fmt.Sprintf("Read a lesson with %s; check a lab with %s. Long ids work too.",
+		cmdline("read", "<lesson>"), cmdline("check", "<lab>")), width, ""))
 	return nil
 }
+
+// nbsp is a no-break space.
+const nbsp = "\u00a0"
