@@ -112,7 +112,7 @@ func TestUsageErrors(t *testing.T) {
 		args    []string
 		wantErr string
 	}{
-		{[]string{"check"}, "accepts 1 arg(s)"},
+		{[]string{"check"}, "check needs a lab"},
 		{[]string{"check", "logs-to-metric"}, `did you mean "start/01-logs-to-metrics"?`},
 		{[]string{"hint", "nope"}, `unknown lab "nope"`},
 		{[]string{"grade", "--format", "xml"}, `unknown --format "xml"`},
@@ -290,13 +290,18 @@ func TestCorruptProgressIsReportedAndMovedAside(t *testing.T) {
 	assert.Regexp(t, `Progress: 0/\d+ points`, e.out.String())
 }
 
-func TestReadIsPlainWhenPipedAndRecordsTheLesson(t *testing.T) {
+func TestReadIsPlainWhenPipedAndDoesNotRecordTheLesson(t *testing.T) {
 	e := newEnv(t, starterGo)
 	assert.Equal(t, ExitOK, e.run())
 	assert.Contains(t, e.out.String(), "Next: read the lesson")
 	require.Equal(t, ExitOK, e.run("read", "start/00"))
 	out := e.out.String()
-	assert.Contains(t, out, "# From backend to data engineering")
+	assert.Contains(t, out, "  From backend to data engineering\n  ================================\n")
+	assert.Contains(t, out, "  What a data engineer does\n  -------------------------\n")
+	assert.NotRegexp(t, `(?m)^\s*#+ \w`, out, "no heading markers when piped")
+	for _, marker := range []string{"**", "`"} {
+		assert.NotContains(t, out, marker, "no Markdown markers when piped")
+	}
 	assert.Contains(t, out, "per-device metrics", "hyphens are restored after rendering")
 	assert.NotContains(t, out, "\x1b[")
 	assert.NotContains(t, out, "\u2011")
@@ -305,7 +310,7 @@ func TestReadIsPlainWhenPipedAndRecordsTheLesson(t *testing.T) {
 		assert.Equal(t, strings.TrimRight(ln, " "), ln, "no trailing padding")
 	}
 	assert.Equal(t, ExitOK, e.run())
-	assert.Contains(t, e.out.String(), `Next: start the lab "Logs to metrics"`)
+	assert.Contains(t, e.out.String(), "Next: read the lesson", "`delab read | head` does not count as reading")
 }
 
 func TestReadOnAColourTerminalUsesThePager(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/delab-dev/delab/checker/catalog"
+	"github.com/delab-dev/delab/checker/services"
 )
 
 func TestCommandPrefixFollowsHowDelabWasStarted(t *testing.T) {
@@ -341,3 +343,162 @@ func TestWrapTextKeepsCommandsWhole(t *testing.T) {
 		})
 	}
 }
+
+func TestErrorsSayWhatToDo(t *testing.T) {
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"chekc"}, []string{`unknown command "chekc"; did you mean "check"?`, "`" + commandPrefix() + " --help`"}},
+		{[]string{"wtach", "start/01"}, []string{`did you mean "watch"?`}},
+		{[]string{"check"}, []string{"check needs a lab, e.g. `" + commandPrefix() + " check start/01`. The labs:", "  ✗ start/01          Logs to metrics", "  · kafka/06          Windows, watermarks and alerts"}},
+		{[]string{"watch"}, []string{"watch needs a lab"}},
+		{[]string{"hint"}, []string{"hint needs a lab"}},
+		{[]string{"reset"}, []string{"reset needs a lab"}},
+		{[]string{"check", "start/01", "kafka/01"}, []string{"check takes one lab, not 2"}},
+	}
+	e := newEnv(t, starterGo)
+	require.Equal(t, ExitChecksFail, e.run("check", "start/01"))
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			assert.Equal(t, ExitError, e.run(tt.args...))
+			for _, w := range tt.want {
+				assert.Contains(t, e.err.String(), w)
+			}
+		})
+	}
+}
+
+func TestCheckOutPathBeforeGrading(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a-file")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	locked := filepath.Join(dir, "locked")
+	require.NoError(t, os.Mkdir(locked, 0o500))
+	tests := []struct {
+		name    string
+		path    string
+		wantErr string
+		skip    bool
+	}{
+		{name: "new file in a folder", path: filepath.Join(dir, "r.json")},
+		{name: "existing file", path: file},
+		{name: "missing folder", path: "/missing/dir/r.json", wantErr: "the folder /missing/dir does not exist; create it first (mkdir -p /missing/dir)"},
+		{name: "a file as the folder", path: filepath.Join(file, "r.json"), wantErr: "is a file, not a folder"},
+		{name: "a folder", path: dir, wantErr: "is a folder; name a file in it"},
+		{name: "folder without write permission", path: filepath.Join(locked, "r.json"), wantErr: "cannot write in " + locked, skip: os.Geteuid() == 0},
+		{name: "empty", path: "", wantErr: "--out needs a file name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.skip {
+				t.Skip("root may write anywhere")
+			}
+			err := checkOutPath(tt.path)
+			if tt.wantErr == "" {
+				assert.NoError(t, err)
+				entries, _ := os.ReadDir(dir)
+				assert.Len(t, entries, 2, "the probe file is removed")
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.wantErr)
+		})
+	}
+}
+
+func TestDoctorAsksTheEngineFirst(t *testing.T) {
+	tests := []struct {
+		name       string
+		dockerHost string
+		engineErr  error
+		wantErr    bool
+		want       []string
+		wantNot    []string
+	}{
+		{name: "engine answers", want: []string{"✓ Docker engine Docker Engine 28.1 (API 1.49) at unix:///var/run/docker.sock", "✓ Docker resources Docker Engine 28.1 on Linux, 2 CPUs", "All set"}},
+		{name: "bogus DOCKER_HOST", dockerHost: "tcp://127.0.0.1:1", engineErr: errors.New("no answer from tcp://127.0.0.1:1: connection refused"), wantErr: true,
+			want:    []string{"✗ Docker engine no answer from tcp://127.0.0.1:1", "DOCKER_HOST is tcp://127.0.0.1:1 and no engine answers there", "unset DOCKER_HOST"},
+			wantNot: []string{"Docker resources", "All set"}},
+		{name: "no permission", engineErr: errors.New("dial unix /var/run/docker.sock: connect: permission denied"), wantErr: true,
+			want: []string{"✗ Docker engine", "usermod -aG docker"}},
+		{name: "no engine", engineErr: errors.New("no answer from unix:///var/run/docker.sock"), wantErr: true,
+			want: []string{"install Docker", "Images, memory and disk are checked once Docker answers."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("DOCKER_HOST", tt.dockerHost)
+			e := newEnv(t, starterGo)
+			diagnosed := false
+			err := doctorRun(context.Background(), &DoctorOptions{IO: e.f.IO, Factory: e.f,
+				Engine: func(context.Context) (string, error) {
+					if tt.engineErr != nil {
+						return "", tt.engineErr
+					}
+					return "Docker Engine 28.1 (API 1.49) at unix:///var/run/docker.sock", nil
+				},
+				Diagnose: func(context.Context, services.Images) []services.Finding {
+					diagnosed = true
+					return []services.Finding{{Check: "Docker engine", OK: true, Detail: "Docker Engine 28.1 on Linux, 2 CPUs"}}
+				}})
+			if tt.wantErr {
+				assert.Equal(t, errChecksFailed, err)
+				assert.False(t, diagnosed, "nothing else is checked against an engine that does not answer")
+			} else {
+				assert.NoError(t, err)
+			}
+			out := strings.Join(strings.Fields(e.out.String()), " ") // undo wrapping
+			for _, w := range tt.want {
+				assert.Contains(t, out, w)
+			}
+			for _, w := range tt.wantNot {
+				assert.NotContains(t, out, w)
+			}
+		})
+	}
+}
+
+func TestDockerEngineHonoursDockerHost(t *testing.T) {
+	t.Setenv("DOCKER_HOST", "tcp://127.0.0.1:1")
+	_, err := dockerEngine(context.Background())
+	require.Error(t, err, "a DOCKER_HOST where nothing listens is a failure, whatever else answers")
+	assert.Contains(t, err.Error(), "tcp://127.0.0.1:1")
+}
+
+func TestReadMarksALessonOnlyOnATerminal(t *testing.T) {
+	tests := []struct {
+		name       string
+		terminal   bool
+		color      bool
+		noPager    bool
+		wantRead   bool
+		wantPaged  bool
+		wantNotOut []string
+	}{
+		{name: "piped", wantNotOut: []string{"## ", "**"}},
+		{name: "terminal, paged", terminal: true, color: true, wantRead: true, wantPaged: true},
+		{name: "terminal, --no-pager", terminal: true, color: true, noPager: true, wantRead: true, wantNotOut: []string{"## ", "**"}},
+		{name: "terminal, NO_COLOR", terminal: true, noPager: true, wantRead: true, wantNotOut: []string{"## ", "**", "\x1b["}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, starterGo)
+			e.f.IO.IsTerminal, e.f.IO.Color = tt.terminal, tt.color
+			paged := ""
+			require.NoError(t, readRun(&ReadOptions{IO: e.f.IO, Factory: e.f, Lesson: "start/00", NoPager: tt.noPager,
+				Pager: func(s string) error { paged = s; return nil }}))
+			assert.Equal(t, tt.wantPaged, paged != "")
+			out := e.out.String() + paged
+			assert.Contains(t, ansiEscape.ReplaceAllString(out, ""), "What a data engineer does")
+			for _, w := range tt.wantNotOut {
+				assert.NotContains(t, out, w)
+			}
+			_, p, err := e.f.loadProgress()
+			require.NoError(t, err)
+			_, read := p.Lessons["start/00-backend-to-data-engineering"]
+			assert.Equal(t, tt.wantRead, read)
+		})
+	}
+}
+
+var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*m")

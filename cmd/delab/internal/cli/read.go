@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/glamour"
+	"github.com/charmbracelet/glamour/ansi"
+	"github.com/charmbracelet/glamour/styles"
 	"github.com/spf13/cobra"
 
 	"github.com/delab-dev/delab/checker/catalog"
@@ -85,38 +87,34 @@ func readRun(opts *ReadOptions) error {
 	if err != nil {
 		return err
 	}
+	if !opts.IO.IsTerminal {
+		// Piped (`delab read | head`) is not proof of reading: only a paged
+		// read, or the whole lesson printed on a terminal, counts.
+		return nil
+	}
 	_, err = store.Update(func(p *progress.Progress) { p.Lessons[lesson.ID] = f.Now() })
 	return err
 }
 
-// renderLesson turns a lesson into terminal text: glamour's dark style on a
-// colour terminal, its "notty" style (plain, stable) otherwise, wrapped to
-// the terminal width.
+// renderLesson turns a lesson into terminal text wrapped to the terminal
+// width (see lessonStyle).
 func renderLesson(l *catalog.Lesson, c *catalog.Catalog, ios *IOStreams) (string, error) {
 	width := ios.Width
 	if width <= 0 || width > 100 {
 		width = min(max(ios.Width, 40), 100)
 	}
-	styleName := "notty"
-	if ios.Color {
-		styleName = "dark"
-		if s := os.Getenv("GLAMOUR_STYLE"); s != "" {
-			styleName = s
-		}
-	}
-	r, err := glamour.NewTermRenderer(glamour.WithStandardStyle(styleName), glamour.WithWordWrap(width-4))
+	style, plain := lessonStyle(ios.Color)
+	r, err := glamour.NewTermRenderer(glamour.WithStyles(style), glamour.WithWordWrap(width-4))
 	if err != nil {
 		return "", fmt.Errorf("set up the lesson renderer: %w", err)
 	}
 	md := runnableCommands(l.Body, commandPrefix())
-	var next []string
 	for _, id := range l.Labs {
+		// The command goes in a code block: glamour never wraps those, so
+		// it can be copied as it stands.
 		if lab := c.Lab(id); lab != nil {
-			next = append(next, fmt.Sprintf("- **%s**: edit `%s/`, then run %s", lab.Title, lab.Dir, cmdline("check", short(lab))))
+			md += fmt.Sprintf("\n\n---\n\n**Your lab: %s**\n\nEdit `%s/`, then run:\n\n```\n%s check %s\n```\n", lab.Title, lab.Dir, commandPrefix(), short(lab))
 		}
-	}
-	if len(next) > 0 {
-		md += "\n\n---\n\n**Your lab**\n\n" + strings.Join(next, "\n") + "\n"
 	}
 	out, err := r.Render(unwrapParagraphs(md))
 	if err != nil {
@@ -129,7 +127,75 @@ func renderLesson(l *catalog.Lesson, c *catalog.Catalog, ios *IOStreams) (string
 	for i, ln := range lines {
 		lines[i] = strings.TrimRight(ln, " ")
 	}
+	if plain {
+		lines = underlineHeadings(lines, md)
+	}
 	return strings.Join(lines, "\n"), nil
+}
+
+// lessonStyle is how a lesson looks: glamour's dark style (or the one
+// $GLAMOUR_STYLE names) on a colour terminal, with headings set off by
+// colour rather than a literal "##"; otherwise plain text, for pipes and
+// NO_COLOR, with no Markdown markers at all (underlineHeadings marks the
+// headings instead).
+func lessonStyle(color bool) (cfg ansi.StyleConfig, plain bool) {
+	if color {
+		cfg = styles.DarkStyleConfig
+		if s, ok := styles.DefaultStyles[os.Getenv("GLAMOUR_STYLE")]; ok {
+			cfg = *s
+		}
+	} else {
+		cfg, plain = styles.NoTTYStyleConfig, true
+		for _, p := range []*ansi.StylePrimitive{&cfg.Emph, &cfg.Strong, &cfg.Strikethrough, &cfg.Code.StylePrimitive} {
+			p.BlockPrefix, p.BlockSuffix = "", ""
+		}
+	}
+	for _, h := range []*ansi.StyleBlock{&cfg.H1, &cfg.H2, &cfg.H3, &cfg.H4, &cfg.H5, &cfg.H6} {
+		if strings.Contains(h.Prefix, "#") && strings.Trim(h.Prefix, "# ") == "" {
+			h.Prefix = ""
+		}
+	}
+	return cfg, plain
+}
+
+var (
+	mdHeading    = regexp.MustCompile(`(?m)^(#{1,6})[ \t]+(.+?)[ \t#]*$`)
+	inlineMarker = strings.NewReplacer("**", "", "__", "", "*", "", "`", "")
+)
+
+// underlineHeadings puts a line of "=" (title) or "-" (sections) under
+// each heading of the Markdown source md in plain rendered lines, so that
+// headings stand out in plain text.
+func underlineHeadings(lines []string, md string) []string {
+	level := map[string]int{}
+	inFence := false
+	for _, ln := range strings.Split(md, "\n") {
+		if t := strings.TrimSpace(ln); strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~") {
+			inFence = !inFence
+		}
+		if m := mdHeading.FindStringSubmatch(ln); m != nil && !inFence {
+			text := strings.ReplaceAll(inlineMarker.Replace(m[2]), nbHyphen, "-")
+			if _, seen := level[text]; !seen {
+				level[text] = len(m[1])
+			}
+		}
+	}
+	out := make([]string, 0, len(lines))
+	for _, ln := range lines {
+		out = append(out, ln)
+		text := strings.TrimSpace(ln)
+		n, ok := level[text]
+		if !ok {
+			continue
+		}
+		delete(level, text) // only the first line with the heading's text
+		rule := "-"
+		if n == 1 {
+			rule = "="
+		}
+		out = append(out, ln[:len(ln)-len(strings.TrimLeft(ln, " "))]+strings.Repeat(rule, visibleWidth(text)))
+	}
+	return out
 }
 
 // delabCommand finds a delab command in a lesson: in a code span, or at

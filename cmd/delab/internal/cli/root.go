@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	tclog "github.com/testcontainers/testcontainers-go/log"
 	"golang.org/x/term"
 
+	"github.com/delab-dev/delab/checker/progress"
 	"github.com/delab-dev/delab/checker/services"
 )
 
@@ -54,7 +56,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 write Go in a lab, and let the checker grade your code against real systems.
 
 Run delab with no command for your dashboard and the next step to take.`,
-		Args:          cobra.NoArgs,
+		Args:          unknownCommand,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -81,21 +83,84 @@ Run delab with no command for your dashboard and the next step to take.`,
 		}
 		return i
 	}
+	check := NewCmdCheck(f, repoFlag, nil)
+	watch := NewCmdWatch(f, repoFlag, nil)
+	hint := NewCmdHint(f, nil)
+	reset := NewCmdReset(f, repoFlag, nil)
+	// The commands that take one lab: without it they list the labs.
+	for _, c := range []*cobra.Command{check, watch, hint, reset} {
+		c.Args = labArg(f)
+	}
 	root.AddCommand(
 		NewCmdList(f, nil),
 		NewCmdRead(f, nil),
-		NewCmdCheck(f, repoFlag, nil),
-		NewCmdWatch(f, repoFlag, nil),
-		NewCmdHint(f, nil),
-		NewCmdReset(f, repoFlag, nil),
+		check,
+		watch,
+		hint,
+		reset,
 		NewCmdGrade(f, repoFlag, nil),
 		NewCmdUp(f, nil),
 		NewCmdDown(f, nil),
 		NewCmdStatus(f, nil),
 		NewCmdDoctor(f, nil),
 	)
+	root.SuggestionsMinimumDistance = 2
 	root.CompletionOptions.HiddenDefaultCmd = true
 	return root
+}
+
+// unknownCommand rejects arguments to delab itself: the first one is a
+// command delab does not have, perhaps a typo of one it has.
+func unknownCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q", args[0])
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf("; did you mean %q?", s[0])
+	}
+	return &exitCodeError{code: ExitError, err: fmt.Errorf("%s\nThe commands are in %s.", msg, cmdline("--help"))}
+}
+
+// labArg accepts exactly one lab id; without one, the error lists the
+// labs to choose from.
+func labArg(f *Factory) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		switch len(args) {
+		case 1:
+			return nil
+		case 0:
+			return &exitCodeError{code: ExitError, err: fmt.Errorf("%s needs a lab, e.g. %s. The labs:\n%s",
+				cmd.Name(), cmdline(cmd.Name(), "start/01"), labMenu(f))}
+		}
+		return &exitCodeError{code: ExitError, err: fmt.Errorf("%s takes one lab, not %d: %s", cmd.Name(), len(args), strings.Join(args, " "))}
+	}
+}
+
+// labMenu lists every lab, one a line: status mark, short id and title.
+func labMenu(f *Factory) string {
+	c, err := f.Catalog()
+	if err != nil {
+		return "  (the course content is invalid: " + err.Error() + ")"
+	}
+	p := progress.New()
+	if s, err := f.Progress(); err == nil {
+		if loaded, _, err := s.Load(); err == nil {
+			p = loaded
+		}
+	}
+	width := 0
+	for _, l := range c.Labs() {
+		width = max(width, len(short(l)))
+	}
+	var b strings.Builder
+	for i, l := range c.Labs() {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		fmt.Fprintf(&b, "  %s %-*s  %s", newStyle(false).mark(p.Status(l.ID)), width, short(l), l.Title)
+	}
+	return b.String()
 }
 
 // Main runs delab with args and returns the process exit code. Errors go
