@@ -187,10 +187,7 @@ func (c *containerRunner) Run(ctx context.Context, opts grader.RunOptions) (*gra
 		return nil, fmt.Errorf("start the sandbox container: %w", err)
 	}
 	wait := c.cli.ContainerWait(context.WithoutCancel(ctx), id, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
-	memFile := ""
-	if ins, err := c.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{}); err == nil && ins.Container.State != nil {
-		memFile = cgroupMemoryStat(ins.Container.State.Pid)
-	}
+	memFile := cgroupMemoryStat(id)
 
 	var reason string
 	var peak int64
@@ -255,33 +252,22 @@ loop:
 	return o.verdict(ctx, opts)
 }
 
-// cgroupMemoryStat finds the memory.stat file of the cgroup that process
-// pid (the container's init, seen from the host) belongs to; "" when the
-// engine's cgroups are not visible here (a remote or VM-hosted engine).
-func cgroupMemoryStat(pid int) string {
-	if pid <= 0 {
-		return ""
-	}
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
-	if err != nil {
-		return ""
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		parts := strings.SplitN(line, ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		var p string
-		switch {
-		case parts[1] == "memory" || strings.Contains(","+parts[1]+",", ",memory,"):
-			p = filepath.Join("/sys/fs/cgroup/memory", parts[2], "memory.stat")
-		case parts[0] == "0" && parts[1] == "":
-			p = filepath.Join("/sys/fs/cgroup", parts[2], "memory.stat")
-		default:
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			return p
+// cgroupMemoryStat finds the memory.stat file of a container's cgroup as
+// the engine lays them out (cgroup v1 or v2, cgroupfs or systemd driver);
+// "" when none is visible here (a remote or VM-hosted engine). The path is
+// built from the container's id, never read from a process that may have
+// ended: a pid that has exited, or not yet joined its cgroup, would point
+// at the root cgroup and charge the whole machine's memory to the learner.
+func cgroupMemoryStat(id string) string {
+	for _, p := range []string{
+		"/sys/fs/cgroup/memory/docker/" + id,
+		"/sys/fs/cgroup/memory/system.slice/docker-" + id + ".scope",
+		"/sys/fs/cgroup/docker/" + id,
+		"/sys/fs/cgroup/system.slice/docker-" + id + ".scope",
+	} {
+		f := filepath.Join(p, "memory.stat")
+		if _, err := os.Stat(f); err == nil {
+			return f
 		}
 	}
 	return ""

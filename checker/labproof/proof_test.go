@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -158,7 +159,7 @@ func TestLabsProveTheirGraders(t *testing.T) {
 			if testing.Short() {
 				t.Skip("-short: the labs are proved by the full make test")
 			}
-			e := &engine.Engine{Seed: goldenSeed}
+			e := &engine.Engine{Seed: goldenSeed, Sandbox: proofSandbox(t, lab)}
 			if len(lab.Services) > 0 {
 				e.Services = serviceProvider(t)
 			}
@@ -222,6 +223,25 @@ func checkGolden(t *testing.T, graderDir, name string, res *report.Lab, extra []
 
 // TestReferencesPassUnderOtherSeeds grades each reference with seeds other
 // than the golden one: learners get a fresh seed on every check, so a
+// proofSandbox is the sandbox a lab's proof runs in: the container sandbox
+// (what `delab grade` uses with Docker) for labs without services when
+// Docker answers — always in CI — and the process sandbox otherwise. The
+// seed sweep below runs in the process sandbox, so both are proved.
+func proofSandbox(t *testing.T, lab *catalog.Lab) string {
+	if len(lab.Services) > 0 {
+		return engine.SandboxProcess
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := services.CheckDocker(ctx); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true but Docker is not reachable for the container sandbox: %v", err)
+		}
+		return engine.SandboxProcess
+	}
+	return engine.SandboxContainer
+}
+
 // generator that disagrees with the lesson's rules for some inputs would
 // fail correct code at random.
 func TestReferencesPassUnderOtherSeeds(t *testing.T) {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/delab-dev/delab/checker/catalog"
@@ -41,6 +44,35 @@ type Factory struct {
 	Services func() services.Provider
 }
 
+// sandboxChoice resolves DELAB_SANDBOX once per process: "container",
+// "process", or "auto" (the default: the container sandbox when a Docker
+// engine answers, else the process sandbox with a one-line notice).
+type sandboxChoice struct {
+	once   sync.Once
+	chosen string
+}
+
+var sandbox sandboxChoice
+
+func (s *sandboxChoice) mode(notice io.Writer) string {
+	s.once.Do(func() {
+		switch want := strings.TrimSpace(os.Getenv("DELAB_SANDBOX")); want {
+		case engine.SandboxContainer, engine.SandboxProcess:
+			s.chosen = want
+		default:
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			if err := services.CheckDocker(ctx); err != nil {
+				s.chosen = engine.SandboxProcess
+				fmt.Fprintln(notice, "sandbox: no Docker, so your code runs as a process on this machine (time, memory and its process tree are still watched)")
+				return
+			}
+			s.chosen = engine.SandboxContainer
+		}
+	})
+	return s.chosen
+}
+
 // NewFactory wires the real implementations.
 func NewFactory(io *IOStreams) *Factory {
 	f := &Factory{
@@ -52,7 +84,7 @@ func NewFactory(io *IOStreams) *Factory {
 			return &progress.Store{Path: p}, err
 		},
 		Engine: func() *engine.Engine {
-			e := &engine.Engine{}
+			e := &engine.Engine{Sandbox: sandbox.mode(io.ErrOut)}
 			if dir, err := os.UserCacheDir(); err == nil {
 				e.BuildRoot = filepath.Join(dir, "delab", "build")
 			}
