@@ -502,3 +502,37 @@ func TestReadMarksALessonOnlyOnATerminal(t *testing.T) {
 }
 
 var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+func TestShellCompletion(t *testing.T) {
+	tests := []struct {
+		args    []string
+		want    []string
+		wantNot []string
+	}{
+		{[]string{"__complete", "ch"}, []string{"check\tGrade your code for one lab", ":4"}, nil},
+		{[]string{"__complete", "check", ""}, []string{"start/01\tLogs to metrics", "kafka/06\tWindows, watermarks and alerts", ":4"}, nil},
+		{[]string{"__complete", "watch", "ser"}, []string{"serialization/01\tCSV to Arrow"}, []string{"start/01"}},
+		{[]string{"__complete", "check", "start/01", ""}, nil, []string{"start/01", "kafka/"}},
+		{[]string{"__complete", "read", "kafka/0"}, []string{"kafka/00\tKafka, first contact"}, []string{"kafka/01\tFirst produce"}},
+		{[]string{"__complete", "hint", "start/01", "--check", "b"}, []string{"bounded-memory\tMemory stays bounded"}, []string{"clean-aggregates"}},
+		{[]string{"__complete", "grade", "--lab", "spark"}, []string{"spark/01\tFirst SQL query"}, nil},
+		{[]string{"__complete", "up", ""}, []string{"kafka", "hdfs", "spark"}, nil},
+		{[]string{"completion", "bash"}, []string{"# bash completion V2 for delab", "__complete"}, nil},
+		{[]string{"completion", "zsh"}, []string{"#compdef delab"}, nil},
+		{[]string{"completion", "fish"}, []string{"complete -c delab"}, nil},
+	}
+	e := newEnv(t, starterGo)
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			require.Equal(t, ExitOK, e.run(tt.args...), e.err.String())
+			for _, w := range tt.want {
+				assert.Contains(t, e.out.String(), w)
+			}
+			for _, w := range tt.wantNot {
+				assert.NotContains(t, e.out.String(), w)
+			}
+		})
+	}
+	assert.Equal(t, ExitError, e.run("completion", "tcsh"))
+	assert.Contains(t, e.err.String(), `invalid argument "tcsh"`)
+}

@@ -40,6 +40,7 @@ progress; after the last one, delab points you to the lesson section.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Check, "check", "", "the check id to get a hint for")
+	_ = cmd.RegisterFlagCompletionFunc("check", completeChecks(f))
 	return cmd
 }
 

@@ -40,7 +40,8 @@ func NewCmdRead(f *Factory, runF func(*ReadOptions) error) *cobra.Command {
 
 Lessons accept short ids: "start/00", "backend-to-data-engineering".
 With no lesson, delab opens the next lesson you have not read.`,
-		Args: cobra.MaximumNArgs(1),
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeLessons(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				opts.Lesson = args[0]

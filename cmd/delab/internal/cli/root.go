@@ -87,10 +87,14 @@ Run delab with no command for your dashboard and the next step to take.`,
 	watch := NewCmdWatch(f, repoFlag, nil)
 	hint := NewCmdHint(f, nil)
 	reset := NewCmdReset(f, repoFlag, nil)
-	// The commands that take one lab: without it they list the labs.
+	grade := NewCmdGrade(f, repoFlag, nil)
+	// The commands that take one lab: without it they list the labs, and
+	// the shell completes lab ids.
 	for _, c := range []*cobra.Command{check, watch, hint, reset} {
 		c.Args = labArg(f)
+		c.ValidArgsFunction = completeLabs(f)
 	}
+	_ = grade.RegisterFlagCompletionFunc("lab", completeLabs(f))
 	root.AddCommand(
 		NewCmdList(f, nil),
 		NewCmdRead(f, nil),
@@ -98,14 +102,15 @@ Run delab with no command for your dashboard and the next step to take.`,
 		watch,
 		hint,
 		reset,
-		NewCmdGrade(f, repoFlag, nil),
+		grade,
 		NewCmdUp(f, nil),
 		NewCmdDown(f, nil),
 		NewCmdStatus(f, nil),
 		NewCmdDoctor(f, nil),
+		NewCmdCompletion(f, nil),
 	)
 	root.SuggestionsMinimumDistance = 2
-	root.CompletionOptions.HiddenDefaultCmd = true
+	root.CompletionOptions.DisableDefaultCmd = true // NewCmdCompletion replaces it
 	return root
 }
 
