@@ -97,7 +97,9 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 	// Each check is printed as soon as it is known; what is known only at
 	// the end (compile errors, checks that were not run) follows.
 	stream := report.NewTextStream(opts.IO.Out, report.TextOptions{Color: opts.IO.Color, Verbose: opts.Verbose})
-	stream.Start(lab.ID, lab.Title)
+	// The heading waits for grading to start, so that an error before it
+	// leaves stdout empty.
+	heading := sync.OnceFunc(func() { stream.Start(lab.ID, lab.Title) })
 	var live *liveLine
 	if opts.Live || isTerminal(opts.IO.ErrOut) {
 		live = startLiveLine(opts.IO.ErrOut, opts.IO.Width, liveEvery)
@@ -109,6 +111,7 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		defer live.close()
 	}
 	observe := func(ev engine.Event) {
+		heading()
 		switch ev.Kind {
 		case engine.BuildStarted:
 			live.set("building your code", 0)
@@ -129,6 +132,7 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 	run := newRun(f, []*report.Lab{res}, ctx.Err() != nil)
 	run.Seed = seed
 	run.Command = reproduceCommand(f, prefix, opts.Repo(), repo, nil, "check", short(lab), "--seed", fmt.Sprint(seed))
+	heading()
 	if err := stream.Finish(run); err != nil {
 		return err
 	}
