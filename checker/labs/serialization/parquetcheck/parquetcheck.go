@@ -1,5 +1,8 @@
-// Package parquetcheck is what the serialization graders share about a
-// Parquet file's footer.
+// Package parquetcheck is what the serialization graders share about the
+// files a learner writes: a Parquet file's footer, and the checks that
+// come before a library decodes a learner's Parquet, Arrow or Avro file,
+// so that a hostile file cannot make the decoder allocate what the
+// checker's process does not have (see grader.ReadArtifact).
 package parquetcheck
 
 import (
