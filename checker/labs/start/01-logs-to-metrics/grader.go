@@ -7,8 +7,10 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sort"
 
@@ -85,9 +87,17 @@ func runAndCompare(ctx context.Context, h *grader.Harness, spec logSpec, d depth
 	return compare(truth, got, d)
 }
 
+// reportWhat names the learner's report in failures.
+const reportWhat = "report file report.json"
+
+// reportLimit is the largest report the grader reads: a correct one is a
+// few KiB.
+const reportLimit = 64 << 20
+
+// readReport reads the report the learner's Run wrote at path.
 func readReport(path string) (*metrics, error) {
-	f, err := os.Open(path)
-	if os.IsNotExist(err) {
+	f, _, err := grader.OpenArtifact(reportWhat, path, reportLimit)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, grader.Failf("Run returned nil but wrote no report file at the path it was given")
 	}
 	if err != nil {
@@ -95,9 +105,14 @@ func readReport(path string) (*metrics, error) {
 	}
 	defer f.Close()
 	var m metrics
-	dec := json.NewDecoder(io.LimitReader(f, 64<<20))
-	if err := dec.Decode(&m); err != nil {
-		return nil, grader.Failf("the report is not valid JSON: %v", err)
+	err = grader.ReadArtifact(reportWhat, func() error {
+		if err := json.NewDecoder(io.LimitReader(f, reportLimit)).Decode(&m); err != nil {
+			return grader.Failf("the report is not valid JSON: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &m, nil
 }
