@@ -7,7 +7,7 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -20,6 +20,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/ipc"
 
 	"github.com/delab-dev/delab/checker/grader"
+	"github.com/delab-dev/delab/checker/labs/serialization/parquetcheck"
 )
 
 //go:embed harness.go.txt
@@ -35,55 +36,67 @@ var Lab = grader.Lab{
 	Starter: starter,
 	Checks: map[string]grader.CheckFunc{
 		"schema": func(ctx context.Context, h *grader.Harness) error {
-			_, f, err := convert(ctx, h, 1500, 0)
+			_, path, err := convert(ctx, h, 1500, 0)
 			if err != nil {
 				return err
 			}
-			if !f.Schema().Equal(Schema) {
-				return grader.Mismatch("the file's schema is not the required one", Schema.String(), f.Schema().String())
-			}
-			return nil
+			return readArrow(path, h.Logf, judgeSchema)
 		},
 		"values": func(ctx context.Context, h *grader.Harness) error {
-			truth, f, err := convert(ctx, h, 2500, 0)
+			truth, path, err := convert(ctx, h, 2500, 0)
 			if err != nil {
 				return err
 			}
-			return compareRows(h, truth, f)
+			return readArrow(path, h.Logf, func(f *ipc.FileReader) error { return compareRows(h.Logf, truth, f) })
 		},
 		"batches": func(ctx context.Context, h *grader.Harness) error {
-			_, f, err := convert(ctx, h, 3500, 0)
+			_, path, err := convert(ctx, h, 3500, 0)
 			if err != nil {
 				return err
 			}
-			var sizes []int64
-			for i := 0; i < f.NumRecords(); i++ {
-				rec, err := f.Record(i)
-				if err != nil {
-					return grader.Failf("record batch %d cannot be read: %v", i, err)
-				}
-				sizes = append(sizes, rec.NumRows())
-			}
-			h.Logf("record batch sizes: %v", sizes)
-			want := []int64{1000, 1000, 1000, 500}
-			if fmt.Sprint(sizes) != fmt.Sprint(want) {
-				return grader.Mismatch("the batch sizes are wrong", want, sizes)
-			}
-			return nil
+			return readArrow(path, h.Logf, func(f *ipc.FileReader) error { return judgeBatches(h.Logf, f) })
 		},
 		"malformed-rows": func(ctx context.Context, h *grader.Harness) error {
-			truth, f, err := convert(ctx, h, 2000, 0.06)
+			truth, path, err := convert(ctx, h, 2000, 0.06)
 			if err != nil {
 				return err
 			}
-			if truth.returned.Malformed != truth.malformed || truth.returned.Written != len(truth.rows) {
-				return grader.Mismatch("Convert's counts are wrong",
-					fmt.Sprintf("written %d, malformed %d", len(truth.rows), truth.malformed),
-					fmt.Sprintf("written %d, malformed %d", truth.returned.Written, truth.returned.Malformed))
-			}
-			return compareRows(h, truth, f)
+			return readArrow(path, h.Logf, func(f *ipc.FileReader) error { return judgeMalformed(h.Logf, truth, f) })
 		},
 	},
+}
+
+func judgeSchema(f *ipc.FileReader) error {
+	if !f.Schema().Equal(Schema) {
+		return grader.Mismatch("the file's schema is not the required one", Schema.String(), f.Schema().String())
+	}
+	return nil
+}
+
+func judgeBatches(logf func(string, ...any), f *ipc.FileReader) error {
+	var sizes []int64
+	for i := 0; i < f.NumRecords(); i++ {
+		rec, err := f.Record(i)
+		if err != nil {
+			return grader.Failf("record batch %d cannot be read: %v", i, err)
+		}
+		sizes = append(sizes, rec.NumRows())
+	}
+	logf("record batch sizes: %v", sizes)
+	want := []int64{1000, 1000, 1000, 500}
+	if fmt.Sprint(sizes) != fmt.Sprint(want) {
+		return grader.Mismatch("the batch sizes are wrong", want, sizes)
+	}
+	return nil
+}
+
+func judgeMalformed(logf func(string, ...any), truth *truth, f *ipc.FileReader) error {
+	if truth.returned.Malformed != truth.malformed || truth.returned.Written != len(truth.rows) {
+		return grader.Mismatch("Convert's counts are wrong",
+			fmt.Sprintf("written %d, malformed %d", len(truth.rows), truth.malformed),
+			fmt.Sprintf("written %d, malformed %d", truth.returned.Written, truth.returned.Malformed))
+	}
+	return compareRows(logf, truth, f)
 }
 
 // Schema is the schema the lab asks for.
@@ -164,35 +177,64 @@ func generate(seed uint64, n int, malformedShare float64) ([]byte, *truth) {
 	return b.Bytes(), t
 }
 
-// convert runs the learner's Convert on fresh data and opens the file it wrote.
-func convert(ctx context.Context, h *grader.Harness, n int, malformedShare float64) (*truth, *ipc.FileReader, error) {
+// convert runs the learner's Convert on fresh data and returns the path
+// of the file it wrote.
+func convert(ctx context.Context, h *grader.Harness, n int, malformedShare float64) (*truth, string, error) {
 	data, t := generate(h.Seed(), n, malformedShare)
 	in, out := h.Path("readings.csv"), h.Path("readings.arrow")
 	if err := os.WriteFile(in, data, 0o644); err != nil {
-		return nil, nil, err
+		return nil, "", err
 	}
 	h.Logf("wrote readings.csv: %d data rows (%d malformed), some temperatures and batteries empty", n, t.malformed)
 	h.Logf("running Convert(\"readings.csv\", \"readings.arrow\")")
 	res, err := h.Run(ctx, grader.RunOptions{Args: []string{in, out}})
 	if err != nil {
-		return nil, nil, err
+		return nil, "", err
 	}
-	_ = json.Unmarshal(res.Value, &t.returned)
-	file, err := os.Open(out)
+	// Counts that do not decode stay zero, and the malformed-rows check
+	// says they are wrong.
+	_ = grader.UnmarshalArtifact("result of Convert", res.Value, &t.returned)
+	return t, out, nil
+}
+
+// arrowWhat names the learner's file in failures.
+const arrowWhat = "Arrow file readings.arrow"
+
+// arrowMemory bounds what Arrow's reader may allocate for the learner's
+// file: a correct one holds 3,500 rows and needs well under a MiB, but a
+// hostile one can declare buffers of any size.
+const arrowMemory = 256 << 20
+
+// readArrow reads the Arrow IPC file at path with Arrow's own reader and
+// runs judge on it. The file is the learner's: its flatbuffers are checked
+// before Arrow's reader trusts them (parquetcheck.CheckArrowFile), the
+// reader's buffers are charged to a grader.Budget, and whatever goes wrong
+// while the file is read or judged is the learner's failure.
+func readArrow(path string, logf func(string, ...any), judge func(*ipc.FileReader) error) error {
+	data, err := grader.ReadArtifactFile(arrowWhat, path, 0)
+	var unreadable *grader.Failure
+	if errors.As(err, &unreadable) {
+		return err
+	}
 	if err != nil {
-		return nil, nil, grader.Failf("Convert returned nil but wrote no file at the path it was given")
+		return grader.Failf("Convert returned nil but wrote no file at the path it was given")
 	}
-	h.Cleanup(func() { file.Close() })
-	f, err := ipc.NewFileReader(file)
-	if err != nil {
-		return nil, nil, grader.Failf("the output is not an Arrow IPC file: %v", err)
+	if err := parquetcheck.CheckArrowFile(data, parquetcheck.DefaultArrowLimits); err != nil {
+		return grader.Unreadable(arrowWhat, "%v", err)
 	}
-	h.Logf("opened readings.arrow with Arrow's reader: %d record batches", f.NumRecords())
-	return t, f, nil
+	return grader.ReadArtifact(arrowWhat, func() error {
+		f, err := ipc.NewFileReader(bytes.NewReader(data), ipc.WithAllocator(grader.NewBudget(arrowMemory)))
+		if err != nil {
+			return grader.Failf("the output is not an Arrow IPC file: %v", err)
+		}
+		defer f.Close()
+		logf("opened readings.arrow with Arrow's reader: %d record batches", f.NumRecords())
+		return judge(f)
+	})
 }
 
 // compareRows checks every row, column by column, in order.
-func compareRows(h *grader.Harness, t *truth, f *ipc.FileReader) error {
+func compareRows(logf func(string, ...any), t *truth, f *ipc.FileReader) error {
 	i := 0
 	for b := 0; b < f.NumRecords(); b++ {
 		rec, err := f.Record(b)
@@ -218,7 +260,13 @@ func compareRows(h *grader.Harness, t *truth, f *ipc.FileReader) error {
 				return grader.Mismatch("the file has more rows than valid lines in the CSV", len(t.rows), fmt.Sprintf("more than %d", i))
 			}
 			want := t.rows[i]
-			got := row{Device: dict.Value(dev.GetValueIndex(r)), TS: int64(ts.Value(r))}
+			// Arrow's reader does not check indices against the
+			// dictionary; an index past its end would read out of range.
+			idx := dev.GetValueIndex(r)
+			if idx < 0 || idx >= dict.Len() {
+				return grader.Unreadable(arrowWhat, "column device, row %d (batch %d, row %d): dictionary index %d out of range (its dictionary has %d values)", i, b, r, idx, dict.Len())
+			}
+			got := row{Device: dict.Value(idx), TS: int64(ts.Value(r))}
 			if !temp.IsNull(r) {
 				v := temp.Value(r)
 				got.Temperature = &v
@@ -235,7 +283,7 @@ func compareRows(h *grader.Harness, t *truth, f *ipc.FileReader) error {
 	if i != len(t.rows) {
 		return grader.Mismatch("the file has fewer rows than valid lines in the CSV", len(t.rows), i)
 	}
-	h.Logf("all %d rows match, nulls included", i)
+	logf("all %d rows match, nulls included", i)
 	return nil
 }
 
