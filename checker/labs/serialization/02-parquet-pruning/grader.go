@@ -8,12 +8,14 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"sort"
 	"strconv"
 
+	"github.com/apache/arrow/go/v15/parquet"
 	"github.com/apache/arrow/go/v15/parquet/compress"
 	"github.com/apache/arrow/go/v15/parquet/file"
 	"github.com/apache/arrow/go/v15/parquet/metadata"
@@ -57,25 +59,62 @@ func readings(seed uint64) []reference.Reading {
 	return out
 }
 
-// learnerWrite runs the learner's Write and opens the file it made.
-func learnerWrite(ctx context.Context, h *grader.Harness) (*file.Reader, error) {
+// learnerWrite runs the learner's Write and returns the path of the file
+// it made.
+func learnerWrite(ctx context.Context, h *grader.Harness) (string, error) {
 	rs := readings(h.Seed())
 	data, _ := json.Marshal(rs)
 	in, out := h.Path("readings.json"), h.Path("readings.parquet")
 	if err := os.WriteFile(in, data, 0o644); err != nil {
-		return nil, err
+		return "", err
 	}
 	h.Logf("running Write(\"readings.parquet\", %d readings in random order)", len(rs))
 	if _, err := h.Run(ctx, grader.RunOptions{Args: []string{"write", out, in}}); err != nil {
-		return nil, err
+		return "", err
 	}
-	pf, err := file.OpenParquetFile(out, false)
+	return out, nil
+}
+
+// parquetWhat names the learner's file in failures.
+const parquetWhat = "Parquet file readings.parquet"
+
+// parquetMemory bounds what Parquet's reader may allocate for the
+// learner's file; the grader reads only its footer, a few KiB.
+const parquetMemory = 64 << 20
+
+// readParquet opens the learner's Parquet file at path and runs judge on
+// it. The file is the learner's: its footer's length is checked before
+// Parquet's reader reads it, the reader's buffers are charged to a
+// grader.Budget, and whatever goes wrong while it is read or judged is
+// the learner's failure.
+func readParquet(path string, logf func(string, ...any), judge func(*file.Reader) error) error {
+	f, size, err := grader.OpenArtifact(parquetWhat, path, 0)
 	if err != nil {
-		return nil, grader.Failf("the output is not a readable Parquet file: %v", err)
+		var unreadable *grader.Failure
+		if errors.As(err, &unreadable) {
+			return err
+		}
+		return grader.Failf("the output is not a readable Parquet file: %v", err)
 	}
-	h.Cleanup(func() { pf.Close() })
-	h.Logf("read the footer: %d row groups, %d rows", pf.NumRowGroups(), pf.NumRows())
-	return pf, nil
+	defer f.Close()
+	if err := parquetcheck.CheckParquetFooter(f, size); err != nil {
+		return grader.Unreadable(parquetWhat, "%v", err)
+	}
+	return grader.ReadArtifact(parquetWhat, func() error {
+		pf, err := file.NewParquetReader(f, file.WithReadProps(parquet.NewReaderProperties(grader.NewBudget(parquetMemory))))
+		if err != nil {
+			return grader.Failf("the output is not a readable Parquet file: %v", err)
+		}
+		defer pf.Close()
+		logf("read the footer: %d row groups, %d rows", pf.NumRowGroups(), pf.NumRows())
+		err = judge(pf)
+		var fail *grader.Failure
+		if err != nil && !errors.As(err, &fail) {
+			// Every error reading the learner's file is about the file.
+			return grader.Unreadable(parquetWhat, "%v", err)
+		}
+		return err
+	})
 }
 
 type span struct{ min, max int64 }
@@ -106,15 +145,19 @@ func tsStats(pf *file.Reader) ([]span, error) {
 }
 
 func rowGroups(ctx context.Context, h *grader.Harness) error {
-	pf, err := learnerWrite(ctx, h)
+	path, err := learnerWrite(ctx, h)
 	if err != nil {
 		return err
 	}
+	return readParquet(path, h.Logf, func(pf *file.Reader) error { return judgeRowGroups(h.Logf, pf) })
+}
+
+func judgeRowGroups(logf func(string, ...any), pf *file.Reader) error {
 	var sizes []int64
 	for i := 0; i < pf.NumRowGroups(); i++ {
 		sizes = append(sizes, pf.MetaData().RowGroup(i).NumRows())
 	}
-	h.Logf("rows per row group: %v", sizes)
+	logf("rows per row group: %v", sizes)
 	want := []int64{}
 	for left := int64(rows); left > 0; left -= 1000 {
 		want = append(want, min(left, 1000))
@@ -132,15 +175,19 @@ func rowGroups(ctx context.Context, h *grader.Harness) error {
 				fmt.Sprintf("row group %d starting after %d", i, stats[i-1].max), fmt.Sprintf("ts %d..%d", stats[i].min, stats[i].max))
 		}
 	}
-	h.Logf("ts statistics rise from row group to row group: the file is sorted")
+	logf("ts statistics rise from row group to row group: the file is sorted")
 	return nil
 }
 
 func codec(ctx context.Context, h *grader.Harness) error {
-	pf, err := learnerWrite(ctx, h)
+	path, err := learnerWrite(ctx, h)
 	if err != nil {
 		return err
 	}
+	return readParquet(path, h.Logf, func(pf *file.Reader) error { return judgeCodec(h.Logf, pf) })
+}
+
+func judgeCodec(logf func(string, ...any), pf *file.Reader) error {
 	other, err := parquetcheck.FirstOtherCodec(pf, compress.Codecs.Zstd)
 	if err != nil {
 		return err
@@ -148,7 +195,7 @@ func codec(ctx context.Context, h *grader.Harness) error {
 	if other != nil {
 		return grader.Mismatch(fmt.Sprintf("row group %d, column %s is not compressed with zstd", other.RowGroup, pf.MetaData().Schema.Column(other.Column).Name()), "ZSTD", other.Codec.String())
 	}
-	h.Logf("every column chunk is ZSTD")
+	logf("every column chunk is ZSTD")
 	return nil
 }
 
@@ -188,7 +235,7 @@ func query(ctx context.Context, h *grader.Harness) (*queryRun, error) {
 		Rows  []reference.Reading `json:"rows"`
 		Reads [][2]int64          `json:"reads"`
 	}
-	if err := json.Unmarshal(res.Value, &v); err != nil {
+	if err := grader.UnmarshalArtifact("result of Query", res.Value, &v); err != nil {
 		return nil, fmt.Errorf("decode the harness's capture: %w", err)
 	}
 	q.got, q.reads = v.Rows, v.Reads
