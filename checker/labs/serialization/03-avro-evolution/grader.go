@@ -8,6 +8,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/delab-dev/delab/checker/grader"
 	reference "github.com/delab-dev/delab/checker/labs/serialization/03-avro-evolution/solution"
+	"github.com/delab-dev/delab/checker/labs/serialization/parquetcheck"
 )
 
 //go:embed harness.go.txt
@@ -105,38 +107,49 @@ func schemaV2(ctx context.Context, h *grader.Harness) error {
 		return err
 	}
 	var text string
-	_ = json.Unmarshal(res.Value, &text)
-	s, err := avro.Parse(text)
-	if err != nil {
-		return grader.Failf("SchemaV2 does not parse as an Avro schema: %v", err)
-	}
-	rec, ok := s.(*avro.RecordSchema)
-	if !ok {
-		return grader.Failf("SchemaV2 is not a record schema")
-	}
-	var got []string
-	for _, f := range rec.Fields() {
-		desc := f.Name() + ":" + f.Type().String()
-		if f.HasDefault() {
-			d, _ := json.Marshal(f.Default())
-			desc += " default=" + string(d)
+	// A value that does not decode leaves text empty, which does not parse.
+	_ = grader.UnmarshalArtifact("SchemaV2", res.Value, &text)
+	return judgeSchemaV2(h.Logf, text)
+}
+
+// judgeSchemaV2 parses the learner's SchemaV2 and compares its fields.
+func judgeSchemaV2(logf func(string, ...any), text string) error {
+	return grader.ReadArtifact("SchemaV2", func() error {
+		// A cache of its own: hamba's process-wide cache holds the types of
+		// every schema parsed so far, and a SchemaV2 that only names the
+		// type dev.delab.Reading would find one there.
+		s, err := avro.ParseWithCache(text, "", &avro.SchemaCache{})
+		if err != nil {
+			return grader.Failf("SchemaV2 does not parse as an Avro schema: %v", err)
 		}
-		if len(f.Aliases()) > 0 {
-			desc += " aliases=" + strings.Join(f.Aliases(), ",")
+		rec, ok := s.(*avro.RecordSchema)
+		if !ok {
+			return grader.Failf("SchemaV2 is not a record schema")
 		}
-		got = append(got, desc)
-	}
-	want := []string{
-		`device:"string"`,
-		`ts:{"type":"long","logicalType":"timestamp-millis"}`,
-		`temperature:["null","double"] default=null aliases=temp`,
-		`battery:["null","int"] default=null`,
-	}
-	h.Logf("SchemaV2 fields: %s", strings.Join(got, "; "))
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		return grader.Mismatch("SchemaV2's fields are not the evolved ones", strings.Join(want, "\n"), strings.Join(got, "\n"))
-	}
-	return nil
+		var got []string
+		for _, f := range rec.Fields() {
+			desc := f.Name() + ":" + f.Type().String()
+			if f.HasDefault() {
+				d, _ := json.Marshal(f.Default())
+				desc += " default=" + string(d)
+			}
+			if len(f.Aliases()) > 0 {
+				desc += " aliases=" + strings.Join(f.Aliases(), ",")
+			}
+			got = append(got, desc)
+		}
+		want := []string{
+			`device:"string"`,
+			`ts:{"type":"long","logicalType":"timestamp-millis"}`,
+			`temperature:["null","double"] default=null aliases=temp`,
+			`battery:["null","int"] default=null`,
+		}
+		logf("SchemaV2 fields: %s", strings.Join(got, "; "))
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			return grader.Mismatch("SchemaV2's fields are not the evolved ones", strings.Join(want, "\n"), strings.Join(got, "\n"))
+		}
+		return nil
+	})
 }
 
 func newReadsOld(ctx context.Context, h *grader.Harness) error {
@@ -152,7 +165,7 @@ func newReadsOld(ctx context.Context, h *grader.Harness) error {
 		return err
 	}
 	var got []reference.ReadingV2
-	if err := json.Unmarshal(res.Value, &got); err != nil {
+	if err := grader.UnmarshalArtifact("result of ReadV2", res.Value, &got); err != nil {
 		return fmt.Errorf("decode the harness's capture: %w", err)
 	}
 	if len(got) != len(old) {
@@ -179,11 +192,53 @@ func writesV2(ctx context.Context, h *grader.Harness) error {
 	if _, err := h.Run(ctx, grader.RunOptions{Args: []string{"write", path, in}}); err != nil {
 		return err
 	}
-	got, err := reference.ReadV2(path)
-	if err != nil {
-		return grader.Failf("the grader cannot read v2.avro as SchemaV2: %v", err)
+	return judgeV2File(h.Logf, rows, path)
+}
+
+// avroWhat names the learner's file in failures.
+const avroWhat = "Avro file v2.avro"
+
+// avroLimit is the largest v2.avro the grader reads: a correct one is
+// about 10 KiB.
+const avroLimit = 64 << 20
+
+// readV2File reads the learner's v2.avro with the grader's own resolving
+// reader (the reference's ReadV2). The file is the learner's: its
+// structure is checked before the decoder trusts it
+// (parquetcheck.CheckAvroContainer), and whatever goes wrong while it is
+// read is the learner's failure.
+func readV2File(path string) ([]reference.ReadingV2, error) {
+	cannot := func(err error) error { return grader.Failf("the grader cannot read v2.avro as SchemaV2: %v", err) }
+	data, err := grader.ReadArtifactFile(avroWhat, path, avroLimit)
+	var unreadable *grader.Failure
+	if errors.As(err, &unreadable) {
+		return nil, err
 	}
-	h.Logf("read v2.avro with the grader's own resolving reader: %d readings", len(got))
+	if err != nil {
+		return nil, cannot(err)
+	}
+	if err := parquetcheck.CheckAvroContainer(data, parquetcheck.DefaultAvroLimits); err != nil {
+		return nil, grader.Unreadable(avroWhat, "%v", err)
+	}
+	var got []reference.ReadingV2
+	err = grader.ReadArtifact(avroWhat, func() error {
+		var err error
+		if got, err = reference.ReadV2(path); err != nil {
+			return cannot(err)
+		}
+		return nil
+	})
+	return got, err
+}
+
+// judgeV2File compares the learner's v2.avro with the readings it was
+// given.
+func judgeV2File(logf func(string, ...any), rows []reference.ReadingV2, path string) error {
+	got, err := readV2File(path)
+	if err != nil {
+		return err
+	}
+	logf("read v2.avro with the grader's own resolving reader: %d readings", len(got))
 	if asJSON(got) != asJSON(rows) {
 		for i := range rows {
 			if i >= len(got) || asJSON(got[i]) != asJSON(rows[i]) {
@@ -212,7 +267,7 @@ func oldReadsNew(ctx context.Context, h *grader.Harness) error {
 		return err
 	}
 	var got []reference.ReadingV1
-	if err := json.Unmarshal(res.Value, &got); err != nil {
+	if err := grader.UnmarshalArtifact("result of ReadV1", res.Value, &got); err != nil {
 		return fmt.Errorf("decode the harness's capture: %w", err)
 	}
 	if len(got) != len(rows) {
@@ -252,7 +307,7 @@ func compatibility(ctx context.Context, h *grader.Harness) error {
 		return err
 	}
 	var got []string
-	if err := json.Unmarshal(res.Value, &got); err != nil || len(got) != len(cases) {
+	if err := grader.UnmarshalArtifact("result of Compatible", res.Value, &got); err != nil || len(got) != len(cases) {
 		return fmt.Errorf("decode the harness's capture: %v", err)
 	}
 	for i, c := range cases {
