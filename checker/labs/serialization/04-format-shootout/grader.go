@@ -10,6 +10,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/ipc"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/apache/arrow/go/v15/parquet"
 	"github.com/apache/arrow/go/v15/parquet/compress"
@@ -113,7 +115,7 @@ func measure(ctx context.Context, h *grader.Harness) (*measured, error) {
 		return nil, err
 	}
 	m := &measured{dir: dir, truth: truth, byFmt: map[string]reference.Result{}}
-	if err := json.Unmarshal(res.Value, m); err != nil {
+	if err := grader.UnmarshalArtifact("result of Measure", res.Value, m); err != nil {
 		return nil, fmt.Errorf("decode the harness's capture: %w", err)
 	}
 	var got []string
@@ -158,28 +160,106 @@ func files(ctx context.Context, h *grader.Harness) error {
 		if err != nil {
 			return err
 		}
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			return grader.Failf("%s: cannot read the file Measure reported: %v", f, err)
+		if err := judgeFile(h.Logf, f, p, m.truth); err != nil {
+			return err
 		}
-		got, err := reference.Decode(f, raw)
-		if err != nil {
-			return grader.Failf("%s: the checker cannot decode %s: %v", f, filepath.Base(p), err)
+	}
+	return nil
+}
+
+// fileLimit is the largest file of Measure's the grader reads: the
+// largest correct one, the JSON, is about 1.3 MiB.
+const fileLimit = 64 << 20
+
+// decodeMemory bounds what Arrow's and Parquet's readers may allocate for
+// one of the learner's files.
+const decodeMemory = 256 << 20
+
+// judgeFile decodes the file Measure wrote for format at p with the
+// checker's decoder (the reference's Decode) and compares it with truth.
+func judgeFile(logf func(string, ...any), format, p string, truth []reference.Reading) error {
+	name := filepath.Base(p)
+	what := fmt.Sprintf("%s file %s", format, name)
+	raw, err := grader.ReadArtifactFile(what, p, fileLimit)
+	var unreadable *grader.Failure
+	if errors.As(err, &unreadable) {
+		return err
+	}
+	if err != nil {
+		return grader.Failf("%s: cannot read the file Measure reported: %v", format, err)
+	}
+	return grader.ReadArtifact(what, func() error {
+		if err := preflight(format, raw); err != nil {
+			return grader.Unreadable(what, "%v", err)
 		}
-		if len(got) != len(m.truth) {
-			return grader.Mismatch(fmt.Sprintf("%s: %s holds the wrong number of readings", f, filepath.Base(p)), len(m.truth), len(got))
+		got, err := reference.Decode(format, raw)
+		if err != nil {
+			return grader.Failf("%s: the checker cannot decode %s: %v", format, name, err)
+		}
+		if len(got) != len(truth) {
+			return grader.Mismatch(fmt.Sprintf("%s: %s holds the wrong number of readings", format, name), len(truth), len(got))
 		}
 		for i := range got {
-			if show(got[i]) != show(m.truth[i]) {
-				return grader.Mismatch(fmt.Sprintf("%s: reading %d in %s differs from the data set", f, i, filepath.Base(p)), show(m.truth[i]), show(got[i]))
+			if show(got[i]) != show(truth[i]) {
+				return grader.Mismatch(fmt.Sprintf("%s: reading %d in %s differs from the data set", format, i, name), show(truth[i]), show(got[i]))
 			}
 		}
-		if codec, ok := map[string]compress.Compression{"parquet-snappy": compress.Codecs.Snappy, "parquet-zstd": compress.Codecs.Zstd}[f]; ok {
+		if codec, ok := map[string]compress.Compression{"parquet-snappy": compress.Codecs.Snappy, "parquet-zstd": compress.Codecs.Zstd}[format]; ok {
 			if err := checkCodec(raw, codec); err != nil {
-				return grader.Failf("%s: %v", f, err)
+				return grader.Failf("%s: %v", format, err)
 			}
 		}
-		h.Logf("%s: %s decodes to the %d readings, nulls included", f, filepath.Base(p), len(got))
+		logf("%s: %s decodes to the %d readings, nulls included", format, name, len(got))
+		return nil
+	})
+}
+
+// preflight checks the learner's file before the reference's Decode,
+// which uses the libraries' default allocators, reads it: what the file
+// declares must be allocatable (see parquetcheck), and for Arrow and
+// Parquet, decoding it with a grader.Budget as the allocator must stay
+// within the budget. Decode then allocates what the budget allowed. A
+// file the libraries refuse passes, for Decode to say why.
+func preflight(format string, raw []byte) error {
+	switch format {
+	case "avro":
+		return parquetcheck.CheckAvroContainer(raw, parquetcheck.DefaultAvroLimits)
+	case "arrow":
+		if err := parquetcheck.CheckArrowFile(raw, parquetcheck.DefaultArrowLimits); err != nil {
+			return err
+		}
+		mem := grader.NewBudget(decodeMemory)
+		r, err := ipc.NewFileReader(bytes.NewReader(raw), ipc.WithAllocator(mem))
+		if err != nil {
+			return nil
+		}
+		defer r.Close()
+		for i := 0; i < r.NumRecords(); i++ {
+			rec, err := r.RecordAt(i)
+			if err != nil {
+				return nil
+			}
+			rec.Release()
+		}
+	case "parquet-snappy", "parquet-zstd":
+		size := int64(len(raw))
+		if err := parquetcheck.CheckParquetFooter(bytes.NewReader(raw), size); err != nil {
+			return err
+		}
+		mem := grader.NewBudget(decodeMemory)
+		pf, err := file.NewParquetReader(bytes.NewReader(raw), file.WithReadProps(parquet.NewReaderProperties(mem)))
+		if err != nil {
+			return nil
+		}
+		defer pf.Close()
+		if err := parquetcheck.CheckParquetData(pf, size, parquetcheck.DefaultParquetLimits); err != nil {
+			return err
+		}
+		tbl, err := pqarrow.ReadTable(context.Background(), bytes.NewReader(raw), parquet.NewReaderProperties(mem), pqarrow.ArrowReadProperties{}, mem)
+		if err != nil {
+			return nil
+		}
+		tbl.Release()
 	}
 	return nil
 }
@@ -318,7 +398,7 @@ func render(ctx context.Context, h *grader.Harness) error {
 		return err
 	}
 	var out string
-	if err := json.Unmarshal(res.Value, &out); err != nil {
+	if err := grader.UnmarshalArtifact("result of Render", res.Value, &out); err != nil {
 		return fmt.Errorf("decode the harness's capture: %w", err)
 	}
 	lines := strings.Split(out, "\n")
@@ -428,7 +508,7 @@ func badInput(ctx context.Context, h *grader.Harness) error {
 		Error, Panic string
 		N            int
 	}
-	if err := json.Unmarshal(res.Value, &got); err != nil || len(got) != len(cases) {
+	if err := grader.UnmarshalArtifact("result of Decode", res.Value, &got); err != nil || len(got) != len(cases) {
 		return fmt.Errorf("decode the harness's capture: %v", err)
 	}
 	for i, c := range cases {
@@ -450,7 +530,8 @@ func badInput(ctx context.Context, h *grader.Harness) error {
 		return err
 	}
 	var msg string
-	_ = json.Unmarshal(res.Value, &msg)
+	// A value that does not decode leaves msg empty: no error.
+	_ = grader.UnmarshalArtifact("result of Measure", res.Value, &msg)
 	if msg == "" {
 		return grader.Mismatch("Measure with no readings must return an error: there is nothing to measure", "an error", "no error")
 	}
