@@ -104,7 +104,7 @@ func produceAll(ctx context.Context, h *grader.Harness) error {
 	}
 	for _, rec := range recs {
 		var got reading
-		if err := json.Unmarshal(rec.Value, &got); err != nil {
+		if err := grader.UnmarshalArtifact("record on the topic", rec.Value, &got); err != nil {
 			return grader.Mismatch(fmt.Sprintf("partition %d offset %d: the value is not the JSON of a Reading (%v)", rec.Partition, rec.Offset, err),
 				`a JSON object such as {"device":"sensor-03","seq":1,"value":12.5}`, truncate(string(rec.Value), 120))
 		}
@@ -134,7 +134,7 @@ func keyedByDevice(ctx context.Context, h *grader.Harness) error {
 	var firstKey *kafkacheck.Record
 	for i := range recs {
 		var got reading
-		if err := json.Unmarshal(recs[i].Value, &got); err != nil {
+		if err := grader.UnmarshalArtifact("record on the topic", recs[i].Value, &got); err != nil {
 			return grader.Failf("partition %d offset %d: the value is not JSON: %v", recs[i].Partition, recs[i].Offset, err)
 		}
 		if recs[i].Key != got.Device {
@@ -162,7 +162,7 @@ func keyedByDevice(ctx context.Context, h *grader.Harness) error {
 	})
 	for _, rec := range recs {
 		var got reading
-		_ = json.Unmarshal(rec.Value, &got)
+		_ = grader.UnmarshalArtifact("record on the topic", rec.Value, &got) // decoded once already
 		if p, seen := partitionOf[got.Device]; seen && p != rec.Partition {
 			return grader.Mismatch(fmt.Sprintf("%s's readings are in more than one partition", got.Device), fmt.Sprintf("all in partition %d", p), fmt.Sprintf("also in partition %d", rec.Partition))
 		}
@@ -204,7 +204,7 @@ func consumeAll(ctx context.Context, h *grader.Harness) error {
 		return err
 	}
 	var got []reading
-	if err := json.Unmarshal(res.Value, &got); err != nil {
+	if err := grader.UnmarshalArtifact("result of Consume", res.Value, &got); err != nil {
 		return fmt.Errorf("decode the harness's capture of Consume's result: %w", err)
 	}
 	h.Logf("Consume returned %d readings", len(got))

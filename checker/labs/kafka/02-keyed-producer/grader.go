@@ -171,7 +171,7 @@ func readTopic(brokers []string, topic string) ([]record, error) {
 	out := make([]record, len(raw))
 	for i, r := range raw {
 		out[i].Record = r
-		if err := json.Unmarshal(r.Value, &out[i].Event); err != nil {
+		if err := grader.UnmarshalArtifact("record on the topic", r.Value, &out[i].Event); err != nil {
 			return nil, grader.Mismatch(fmt.Sprintf("partition %d offset %d: the value is not the JSON of an Event (%v)", r.Partition, r.Offset, err), `{"device":"sensor-03","seq":1,"kind":"reading","at":1793577600000}`, string(r.Value))
 		}
 	}

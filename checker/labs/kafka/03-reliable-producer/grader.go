@@ -145,7 +145,7 @@ func readTopic(brokers []string, topic string) ([]record, []int64, error) {
 	out := make([]record, len(raw))
 	for i, r := range raw {
 		out[i].Record = r
-		if err := json.Unmarshal(r.Value, &out[i].Event); err != nil {
+		if err := grader.UnmarshalArtifact("record on the topic", r.Value, &out[i].Event); err != nil {
 			return nil, nil, grader.Failf("partition %d offset %d: the value is not the JSON of an Event: %v", r.Partition, r.Offset, err)
 		}
 	}
@@ -215,7 +215,7 @@ func produceThroughCrash(ctx context.Context, h *grader.Harness) ([]reference.Ev
 		return nil, nil, nil, runErr
 	}
 	var span struct{ Start, End int64 }
-	if err := json.Unmarshal(res.Value, &span); err != nil {
+	if err := grader.UnmarshalArtifact("timing of Produce", res.Value, &span); err != nil {
 		return nil, nil, nil, fmt.Errorf("decode the harness's timing: %w", err)
 	}
 	if !killedAt.Before(time.Unix(0, span.End)) {
@@ -408,7 +408,7 @@ func throughput(ctx context.Context, h *grader.Harness) error {
 			return err
 		}
 		var span struct{ Start, End int64 }
-		if err := json.Unmarshal(res.Value, &span); err != nil || span.End <= span.Start {
+		if err := grader.UnmarshalArtifact("timing of Produce", res.Value, &span); err != nil || span.End <= span.Start {
 			return fmt.Errorf("decode the harness's timing: %v", err)
 		}
 		client, err := sarama.NewClient(h.Endpoints.KafkaBrokers, kafkacheck.Config())

@@ -180,6 +180,7 @@ func (s *scenario) readOutput() ([]result, error) {
 	}
 	defer consumer.Close()
 	var out []result
+	budget := kafkacheck.NewTopicBudget(s.out)
 	for p := range int32(partitions) {
 		pc, err := consumer.ConsumePartition(s.out, p, sarama.OffsetOldest)
 		if err != nil {
@@ -189,8 +190,12 @@ func (s *scenario) readOutput() ([]result, error) {
 		for {
 			select {
 			case m := <-pc.Messages():
+				if err := budget.Take(m); err != nil {
+					pc.Close()
+					return nil, err
+				}
 				r := result{Record: kafkacheck.Record{Partition: m.Partition, Offset: m.Offset, Key: string(m.Key), Value: m.Value}}
-				if err := json.Unmarshal(m.Value, &r.Usage); err != nil {
+				if err := grader.UnmarshalArtifact("record on the output topic", m.Value, &r.Usage); err != nil {
 					pc.Close()
 					return nil, grader.Failf("output partition %d offset %d: the value is not the JSON of a Usage: %v", m.Partition, m.Offset, err)
 				}

@@ -201,7 +201,7 @@ func read(brokers []string, windowsTopic, alertsTopic string) (*outputs, error) 
 	}
 	for _, r := range recs {
 		var w reference.WindowCount
-		if err := json.Unmarshal(r.Value, &w); err != nil {
+		if err := grader.UnmarshalArtifact("record on the window counts topic", r.Value, &w); err != nil {
 			return nil, grader.Failf("window counts offset %d: not the JSON of a WindowCount: %v", r.Offset, err)
 		}
 		out.windows = append(out.windows, w)
@@ -212,7 +212,7 @@ func read(brokers []string, windowsTopic, alertsTopic string) (*outputs, error) 
 	}
 	for _, r := range recs {
 		var a reference.Alert
-		if err := json.Unmarshal(r.Value, &a); err != nil {
+		if err := grader.UnmarshalArtifact("record on the alerts topic", r.Value, &a); err != nil {
 			return nil, grader.Failf("alerts offset %d: not the JSON of an Alert: %v", r.Offset, err)
 		}
 		out.alerts = append(out.alerts, a)

@@ -147,6 +147,38 @@ type Record struct {
 	Headers   map[string]string
 }
 
+// MaxTopicBytes bounds how much the grader reads of a topic the learner's
+// code wrote: the keys, values and headers of its records. The largest
+// topic a check reads holds 200,000 events of about 100 bytes; what goes
+// far past that is no answer to any lab, only a way to fill the checker's
+// memory.
+const MaxTopicBytes = 256 << 20
+
+// TopicBudget counts the bytes of the records the grader reads from a
+// topic the learner's code wrote, up to MaxTopicBytes.
+type TopicBudget struct {
+	topic string
+	used  int64
+}
+
+// NewTopicBudget returns the budget for reading topic.
+func NewTopicBudget(topic string) *TopicBudget { return &TopicBudget{topic: topic} }
+
+// Take counts m's bytes. Once the topic has given more than MaxTopicBytes
+// it returns a *grader.Failure: the learner's code wrote too much.
+func (b *TopicBudget) Take(m *sarama.ConsumerMessage) error {
+	b.used += int64(len(m.Key) + len(m.Value))
+	for _, h := range m.Headers {
+		if h != nil {
+			b.used += int64(len(h.Key) + len(h.Value))
+		}
+	}
+	if b.used > MaxTopicBytes {
+		return grader.Failf("topic %s holds more than %d MiB of records; the checker reads at most that much of a topic", b.topic, MaxTopicBytes>>20)
+	}
+	return nil
+}
+
 // Offsets returns the high-water mark of each of the topic's partitions.
 func Offsets(client sarama.Client, topic string) ([]int64, error) {
 	parts, err := client.Partitions(topic)
@@ -179,7 +211,8 @@ func Sum(hwms []int64) int64 {
 
 // ReadTopic returns every record of every partition, from the oldest up to
 // the high-water mark it finds first, ordered by partition and offset, and
-// those high-water marks.
+// those high-water marks. The topic is the learner's: past MaxTopicBytes
+// it returns a *grader.Failure.
 func ReadTopic(brokers []string, topic string) ([]Record, []int64, error) {
 	client, err := sarama.NewClient(brokers, Config())
 	if err != nil {
@@ -196,6 +229,7 @@ func ReadTopic(brokers []string, topic string) ([]Record, []int64, error) {
 	}
 	defer consumer.Close()
 	var out []Record
+	budget := NewTopicBudget(topic)
 	for p, hwm := range hwms {
 		if hwm == 0 {
 			continue
@@ -207,6 +241,10 @@ func ReadTopic(brokers []string, topic string) ([]Record, []int64, error) {
 		for done := false; !done; {
 			select {
 			case m := <-pc.Messages():
+				if err := budget.Take(m); err != nil {
+					pc.AsyncClose()
+					return nil, nil, err
+				}
 				r := Record{Partition: int32(p), Offset: m.Offset, Key: string(m.Key), Value: m.Value, Headers: map[string]string{}}
 				for _, h := range m.Headers {
 					r.Headers[string(h.Key)] = string(h.Value)
