@@ -9,6 +9,7 @@ import (
 	_ "embed"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -51,6 +52,10 @@ var Lab = grader.Lab{
 	},
 }
 
+// copyLimit is the largest copy of a file the grader reads, on HDFS or
+// local: the files are at most 5 MB.
+const copyLimit = 64 << 20
+
 func client(h *grader.Harness) (*hdfs.Client, error) {
 	return h.Endpoints.HDFSClient()
 }
@@ -89,6 +94,15 @@ func put(ctx context.Context, h *grader.Harness, size int, blockSize int64, repl
 		return "", fmt.Errorf("grader's HDFS client: %w", err)
 	}
 	defer c.Close()
+	// The file is the learner's: its size is known before it is read.
+	info, err := c.Stat(remote)
+	if err != nil {
+		return "", grader.Failf("Put returned nil, but the NameNode has no readable file at %s: %v", remote, err)
+	}
+	if info.Size() > copyLimit {
+		return "", grader.Mismatch("the file on HDFS differs from the local file",
+			fmt.Sprintf("%d bytes, sha256 %s…", len(data), digest(data)), fmt.Sprintf("%d bytes (not read: the checker reads at most %d MiB)", info.Size(), copyLimit>>20))
+	}
 	got, err := c.ReadFile(remote)
 	if err != nil {
 		return "", grader.Failf("Put returned nil, but the NameNode has no readable file at %s: %v", remote, err)
@@ -196,7 +210,11 @@ func getContent(ctx context.Context, h *grader.Harness) error {
 	if _, err := h.Run(ctx, grader.RunOptions{Args: []string{"get", remote, local}}); err != nil {
 		return err
 	}
-	got, err := os.ReadFile(local)
+	got, err := grader.ReadArtifactFile("local copy copy.bin", local, copyLimit)
+	var unreadable *grader.Failure
+	if errors.As(err, &unreadable) {
+		return err
+	}
 	if err != nil {
 		return grader.Failf("Get returned nil but wrote no local file")
 	}

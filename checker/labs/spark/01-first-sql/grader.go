@@ -122,7 +122,7 @@ func run(ctx context.Context, h *grader.Harness) (map[string]siteStats, []siteSt
 		return nil, nil, err
 	}
 	var got []siteStats
-	if err := json.Unmarshal(res.Value, &got); err != nil {
+	if err := grader.UnmarshalArtifact("result of BusiestSites", res.Value, &got); err != nil {
 		return nil, nil, fmt.Errorf("decode the harness's capture of the result: %w", err)
 	}
 	h.Logf("BusiestSites returned %s", asJSON(got))
