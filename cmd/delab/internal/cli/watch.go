@@ -221,14 +221,30 @@ func settle(ctx context.Context, changes <-chan struct{}, d time.Duration) bool 
 // watch's own.
 func watchCheck(ctx context.Context, ios *IOStreams, f *Factory, explicitRepo, repo string, lab *catalog.Lab, verbose bool) error {
 	seed := newSeed()
-	fmt.Fprintf(ios.ErrOut, "Checking %s (building your code in %s)…\n", lab.ID, lab.Dir)
+	fmt.Fprintf(ios.ErrOut, "Checking %s…\n", lab.ID)
 	stream := report.NewTextStream(ios.Out, report.TextOptions{Color: ios.Color, Verbose: verbose})
 	stream.Start(lab.ID, lab.Title)
+	// On a terminal a live line says which check runs and for how long,
+	// as in `delab check`.
+	var live *liveLine
+	if ios.IsTerminal {
+		live = startLiveLine(ios.ErrOut, ios.Width, liveEvery)
+		defer live.close()
+	}
 	res, err := gradeLab(ctx, f, repo, lab, seed, func(ev engine.Event) {
-		if ev.Kind == engine.CheckFinished {
+		switch ev.Kind {
+		case engine.BuildStarted:
+			live.set("building your code", 0)
+		case engine.CheckStarted:
+			live.set(fmt.Sprintf("%s (%s)", report.Clean(ev.Title), report.Clean(ev.CheckID)), ev.Timeout)
+		case engine.BuildDone:
+			live.clear()
+		case engine.CheckFinished:
+			live.clear()
 			stream.Check(ev.Check)
 		}
 	})
+	live.close()
 	if err != nil {
 		return &exitCodeError{code: ExitError, err: err}
 	}
