@@ -94,8 +94,7 @@ type Check struct {
 const (
 	SandboxProcess   = "process"
 	SandboxContainer = "container"
-	// SandboxMixed is a run whose labs were isolated differently (labs
-	// with services run as processes even when containers were asked for).
+	// SandboxMixed is a run whose labs were isolated differently.
 	SandboxMixed = "mixed"
 )
 
