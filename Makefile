@@ -21,7 +21,7 @@ test: vet
 
 ## test-short: vet, then every test except the lab proofs and the tests
 ## that need Docker, which skip under -short: catalog, engine isolation,
-## reports, progress, CLI. About a minute with a warm build cache; for the
+## reports, progress, CLI. 1-3 minutes with a warm build cache; for the
 ## edit-test loop. CI runs the full `make test`. kafkacheck's topic test has
 ## no -short skip of its own, hence -skip.
 test-short: vet

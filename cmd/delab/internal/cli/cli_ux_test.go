@@ -16,6 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/delab-dev/delab/checker/catalog"
+	"github.com/delab-dev/delab/checker/progress"
+	"github.com/delab-dev/delab/checker/report"
 	"github.com/delab-dev/delab/checker/services"
 )
 
@@ -268,7 +270,7 @@ func TestResetAsksBeforeReplacingChangedFiles(t *testing.T) {
 
 func TestResetOfAnUnchangedLabAsksNothingAndClearsItsStatus(t *testing.T) {
 	e := newEnv(t, starterGo)
-	require.Equal(t, ExitChecksFail, e.run("check", "start/01"))
+	recordFailedCheck(t, e) // as `delab check start/01` of the starter would
 	require.Equal(t, ExitOK, e.run())
 	require.Contains(t, e.out.String(), "failing")
 
@@ -305,7 +307,7 @@ func TestListAndDashboardFitTheWidth(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, starterGo)
-			require.Equal(t, ExitChecksFail, e.run("check", "start/01"))
+			recordFailedCheck(t, e) // as `delab check start/01` of the starter would
 			e.f.IO.Width = tt.width
 			require.Equal(t, ExitOK, e.run(tt.args...))
 			out := e.out.String()
@@ -358,7 +360,7 @@ func TestErrorsSayWhatToDo(t *testing.T) {
 		{[]string{"check", "start/01", "kafka/01"}, []string{"check takes one lab, not 2"}},
 	}
 	e := newEnv(t, starterGo)
-	require.Equal(t, ExitChecksFail, e.run("check", "start/01"))
+	recordFailedCheck(t, e) // as `delab check start/01` of the starter would
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			assert.Equal(t, ExitError, e.run(tt.args...))
@@ -535,4 +537,21 @@ func TestShellCompletion(t *testing.T) {
 	}
 	assert.Equal(t, ExitError, e.run("completion", "tcsh"))
 	assert.Contains(t, e.err.String(), `invalid argument "tcsh"`)
+}
+
+// recordFailedCheck records in e's progress what a check of the untouched
+// start/01 starter records (every check failed, just now), without the
+// seconds a real check takes.
+func recordFailedCheck(t *testing.T, e *env) {
+	t.Helper()
+	s, err := e.f.Progress()
+	require.NoError(t, err)
+	_, lab, err := e.f.resolveLab("start/01")
+	require.NoError(t, err)
+	res := &report.Lab{ID: lab.ID, Title: lab.Title, Status: report.Failed, MaxPoints: lab.MaxPoints()}
+	for _, c := range lab.Checks {
+		res.Checks = append(res.Checks, &report.Check{ID: c.ID, Title: c.Title, Status: report.Failed, MaxPoints: c.Points, Hint: c.Hints[0]})
+	}
+	_, err = s.Update(func(p *progress.Progress) { p.Record(res, e.f.Now()) })
+	require.NoError(t, err)
 }
