@@ -1,5 +1,8 @@
 # delab developer tasks. `make test` is what CI runs (see .ci/run).
 GO ?= go
+# Every package but the learners' own labs/...: their local tests fail on
+# the untouched starters by design (checker/labproof proves them instead).
+PKGS = $$($(GO) list ./... | grep -v '^github.com/delab-dev/delab/labs/')
 
 .PHONY: all build test test-short vet golden generate starters bench images clean
 
@@ -17,15 +20,14 @@ build:
 ## broker crashes and group rebalances, is most of it). 60m leaves room for a
 ## slower CI machine without letting a hung proof run past CI's 90 minutes.
 test: vet
-	$(GO) test -p 1 -timeout 60m ./...
+	$(GO) test -p 1 -timeout 60m $(PKGS)
 
 ## test-short: vet, then every test except the lab proofs and the tests
 ## that need Docker, which skip under -short: catalog, engine isolation,
 ## reports, progress, CLI. 1-3 minutes with a warm build cache; for the
-## edit-test loop. CI runs the full `make test`. kafkacheck's topic test has
-## no -short skip of its own, hence -skip.
+## edit-test loop. CI runs the full `make test`.
 test-short: vet
-	$(GO) test -short -timeout 10m -skip '^TestCreatedTopicIsReadyForAProducerThatDoesNotRetry$$' ./...
+	$(GO) test -short -timeout 10m $(PKGS)
 
 vet:
 	$(GO) vet ./...

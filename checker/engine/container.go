@@ -46,6 +46,9 @@ type containerRunner struct {
 	// network is the Docker network the container joins: "none" for labs
 	// without services.
 	network string
+	// serviceEnv replaces the host-side service variables a run is given
+	// with their in-network values.
+	serviceEnv []string
 }
 
 var sandboxImageOnce struct {
@@ -131,7 +134,8 @@ func (c *containerRunner) Run(ctx context.Context, opts grader.RunOptions) (*gra
 	_ = os.Chmod(resultDir, 0o777)
 
 	env := append(learnerEnv(dir), "DELAB_NONCE="+nonceHex, "DELAB_RESULT_FILE=/delab/out/result")
-	env = append(env, opts.Env...)
+	env = append(env, withoutKeys(opts.Env, c.serviceEnv)...)
+	env = append(env, c.serviceEnv...)
 	// The kernel's limit is a backstop for a burst between two samples;
 	// the limit the lesson states is judged on the sampled resident memory
 	// (anonymous memory of every process), as in the process sandbox,
@@ -245,11 +249,23 @@ loop:
 		logs.Close()
 	}
 	o.output = out.String()
-	if f, err := os.Open(filepath.Join(resultDir, "result")); err == nil {
-		o.raw, _ = io.ReadAll(io.LimitReader(f, 16<<20))
-		f.Close()
-	}
 	return o.verdict(ctx, opts)
+}
+
+// withoutKeys returns env without the variables that override sets.
+func withoutKeys(env, override []string) []string {
+	keys := map[string]bool{}
+	for _, kv := range override {
+		k, _, _ := strings.Cut(kv, "=")
+		keys[k] = true
+	}
+	var out []string
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); !keys[k] {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // cgroupMemoryStat finds the memory.stat file of a container's cgroup as

@@ -52,8 +52,7 @@ type Engine struct {
 	Observer func(Event)
 	// Sandbox is where learner code runs: SandboxContainer (a throw-away
 	// container per run; needs Docker) or SandboxProcess (a process tree
-	// on this host), the default. Labs with services run in process mode
-	// today: see README, "What is trusted".
+	// on this host), the default.
 	Sandbox string
 }
 
@@ -64,7 +63,7 @@ const (
 )
 
 // newRunner makes the runner for one lab's grading in the chosen sandbox.
-func (e *Engine) newRunner(ctx context.Context, lab *catalog.Lab, built, work string) (grader.Runner, string, func(), error) {
+func (e *Engine) newRunner(ctx context.Context, built, work string, session services.Session) (grader.Runner, string, func(), error) {
 	bin, err := installBinary(built, filepath.Join(work, "bin"))
 	if err != nil {
 		return nil, "", nil, err
@@ -73,7 +72,7 @@ func (e *Engine) newRunner(ctx context.Context, lab *catalog.Lab, built, work st
 	if err := os.MkdirAll(share, 0o711); err != nil {
 		return nil, "", nil, err
 	}
-	if e.Sandbox == SandboxContainer && len(lab.Services) == 0 {
+	if e.Sandbox == SandboxContainer {
 		services.Prepare()
 		cli, err := client.New(client.FromEnv)
 		if err != nil {
@@ -84,6 +83,12 @@ func (e *Engine) newRunner(ctx context.Context, lab *catalog.Lab, built, work st
 			return nil, "", nil, fmt.Errorf("container sandbox: %w", err)
 		}
 		r := &containerRunner{cli: cli, bin: bin, workDir: work, shareDir: share, outputLimit: e.outputLimit(), pollEvery: max(e.pollEvery(), 20*time.Millisecond), network: "none"}
+		if session != nil {
+			// The learner's container joins the services' network and
+			// reaches them by alias; it gets no other network.
+			ep := session.Endpoints()
+			r.network, r.serviceEnv = ep.Network, ep.InNetworkEnv()
+		}
 		return r, SandboxContainer, func() { cli.Close() }, nil
 	}
 	r := &processRunner{bin: bin, workDir: work, shareDir: share, outputLimit: e.outputLimit(), pollEvery: e.pollEvery()}
@@ -211,7 +216,7 @@ func (e *Engine) Grade(ctx context.Context, lab *catalog.Lab, g *grader.Lab, src
 		session = a.s
 	}
 
-	runner, mode, closeRunner, err := e.newRunner(ctx, lab, bin, work)
+	runner, mode, closeRunner, err := e.newRunner(ctx, bin, work, session)
 	if err != nil {
 		e.allChecks(res, lab, report.Error, "prepare the sandbox: "+err.Error())
 		return res

@@ -25,6 +25,10 @@ import (
 func sandboxModes(t *testing.T) []string {
 	t.Helper()
 	modes := []string{SandboxProcess}
+	if testing.Short() {
+		t.Log("-short: the container sandbox is tried by the full make test")
+		return modes
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := services.CheckDocker(ctx); err != nil {

@@ -129,7 +129,8 @@ func TestWorkingCopyMatchesStarter(t *testing.T) {
 		entries, err := os.ReadDir(dir)
 		require.NoError(t, err)
 		for _, e := range entries {
-			if strings.HasSuffix(e.Name(), ".go") {
+			// A lab's local test (*_test.go) is the learner's, not the starter's.
+			if strings.HasSuffix(e.Name(), ".go") && !strings.HasSuffix(e.Name(), "_test.go") {
 				onDisk = append(onDisk, e.Name())
 			}
 		}
@@ -224,13 +225,10 @@ func checkGolden(t *testing.T, graderDir, name string, res *report.Lab, extra []
 // TestReferencesPassUnderOtherSeeds grades each reference with seeds other
 // than the golden one: learners get a fresh seed on every check, so a
 // proofSandbox is the sandbox a lab's proof runs in: the container sandbox
-// (what `delab grade` uses with Docker) for labs without services when
-// Docker answers — always in CI — and the process sandbox otherwise. The
-// seed sweep below runs in the process sandbox, so both are proved.
+// (what `delab grade` uses with Docker) when Docker answers — always in CI —
+// and the process sandbox otherwise. The seed sweep below runs in the
+// process sandbox, so both are proved.
 func proofSandbox(t *testing.T, lab *catalog.Lab) string {
-	if len(lab.Services) > 0 {
-		return engine.SandboxProcess
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := services.CheckDocker(ctx); err != nil {

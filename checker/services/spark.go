@@ -24,6 +24,9 @@ type SparkContainer struct {
 	Image string
 }
 
+// SparkInternalThrift is the Thrift Server's address inside the services' network.
+const SparkInternalThrift = "spark:10000"
+
 // Spark starts the Spark Thrift Server under the alias "spark", in local
 // mode with two cores, the UI and its REST API on 4040. On the stack's
 // network it reads and writes hdfs://hdfs:8020/ paths. Its container is

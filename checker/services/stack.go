@@ -275,11 +275,14 @@ type Endpoints struct {
 	HDFSWebUI     string
 	SparkThrift   string
 	SparkUI       string
+	// Network is the Docker network the services share; a sandbox
+	// container that joins it reaches them by alias (InNetworkEnv).
+	Network string
 }
 
 // Endpoints returns the host-side addresses of the running services.
 func (s *Stack) Endpoints() Endpoints {
-	var e Endpoints
+	e := Endpoints{Network: s.Network}
 	if s.Kafka != nil {
 		e.KafkaBrokers = s.Kafka.Brokers
 	}
@@ -310,6 +313,23 @@ func (e Endpoints) Env() []string {
 	}
 	if e.SparkThrift != "" {
 		env = append(env, "DELAB_SPARK_THRIFT="+e.SparkThrift)
+	}
+	return env
+}
+
+// InNetworkEnv renders the DELAB_* variables for a process inside the
+// services' Docker network (the container sandbox): services by alias and
+// internal port, DataNodes as the NameNode names them.
+func (e Endpoints) InNetworkEnv() []string {
+	var env []string
+	if len(e.KafkaBrokers) > 0 {
+		env = append(env, "DELAB_KAFKA_BROKERS="+KafkaInternalBroker)
+	}
+	if e.HDFSNameNode != "" {
+		env = append(env, "DELAB_HDFS_NAMENODE="+strings.TrimPrefix(HDFSNameNodeURI, "hdfs://"), "DELAB_HDFS_DATANODES=")
+	}
+	if e.SparkThrift != "" {
+		env = append(env, "DELAB_SPARK_THRIFT="+SparkInternalThrift)
 	}
 	return env
 }

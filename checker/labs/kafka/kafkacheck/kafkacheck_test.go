@@ -25,6 +25,9 @@ import (
 // partition of it without an error. When the check ends, its topics are
 // gone from the (warm) broker, and soon after from its disk.
 func TestCreatedTopicIsReadyForAProducerThatDoesNotRetry(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: needs a Kafka broker")
+	}
 	if err := services.CheckDocker(context.Background()); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("service tests must run in CI: %v", err)

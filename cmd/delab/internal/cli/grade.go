@@ -90,6 +90,12 @@ func gradeRun(ctx context.Context, opts *GradeOptions) error {
 	if err != nil {
 		return &exitCodeError{code: ExitError, err: err}
 	}
+	// A report that cannot be written is found out before grading, not after.
+	if opts.Out != "" {
+		if err := checkOutPath(opts.Out); err != nil {
+			return &exitCodeError{code: ExitError, err: err}
+		}
+	}
 	seed := opts.Seed
 	if seed == 0 {
 		seed = newSeed()

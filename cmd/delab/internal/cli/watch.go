@@ -415,7 +415,12 @@ func (c crlfWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func isSource(name string) bool { return strings.HasSuffix(name, ".go") }
+// isSource reports whether name is part of the learner's solution: a .go
+// file that is not a test (a lab's local test is the learner's to keep and
+// extend; the checker never builds it, and reset leaves it alone).
+func isSource(name string) bool {
+	return strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")
+}
 
 // notifyChanges signals on every write, create, rename or removal of a .go
 // file in dir.
