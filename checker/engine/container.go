@@ -153,7 +153,10 @@ func (c *containerRunner) Run(ctx context.Context, opts grader.RunOptions) (*gra
 			Env:        env,
 			WorkingDir: dir,
 			User:       strconv.Itoa(nobody) + ":" + strconv.Itoa(nobody),
-			Labels:     map[string]string{services.LabelOwner: "delab", "dev.delab.role": "sandbox"},
+			// Labelled like delab's services, so that a sweep by another
+			// delab process leaves it alone while this one lives, and
+			// removes it if this one was killed before it could.
+			Labels: map[string]string{services.LabelOwner: "delab", services.LabelRole: "sandbox", services.LabelPID: strconv.Itoa(os.Getpid()), services.LabelWarm: "false"},
 		},
 		HostConfig: &container.HostConfig{
 			Binds: []string{
