@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/delab-dev/delab/checker/catalog"
-	"github.com/delab-dev/delab/checker/services"
+	"github.com/delab-dev/delab/checker/endpoints"
 )
 
 // LearnerImport is the import path under which the learner's package is
@@ -127,7 +127,7 @@ type Harness struct {
 	tempDir string
 	seed    uint64
 	// Endpoints of the lab's services, zero for service-free labs.
-	Endpoints services.Endpoints
+	Endpoints endpoints.Endpoints
 	// Faults injects failures into the lab's services; nil for
 	// service-free labs.
 	Faults Faults
@@ -139,7 +139,7 @@ type Harness struct {
 }
 
 // NewHarness is used by the engine (and tests) to prepare a check's harness.
-func NewHarness(lab *catalog.Lab, check *catalog.Check, r Runner, tempDir string, seed uint64, ep services.Endpoints) *Harness {
+func NewHarness(lab *catalog.Lab, check *catalog.Check, r Runner, tempDir string, seed uint64, ep endpoints.Endpoints) *Harness {
 	return &Harness{Lab: lab, Check: check, runner: r, tempDir: tempDir, seed: seed, Endpoints: ep}
 }
 

@@ -4,8 +4,6 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
-	"net"
-	pathpkg "path"
 	"strconv"
 	"strings"
 	"time"
@@ -13,13 +11,16 @@ import (
 	"github.com/colinmarc/hdfs/v2"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
+
+	"github.com/delab-dev/delab/checker/endpoints"
+	"github.com/delab-dev/delab/checker/hdfsclient"
 )
 
 //go:embed hdfs-start.sh
 var hdfsStartScript string
 
 // HDFSNameNodeURI is the file system URI for containers on the stack's network.
-const HDFSNameNodeURI = "hdfs://hdfs:8020"
+const HDFSNameNodeURI = endpoints.HDFSNameNodeURI
 
 // HDFSContainer is a running NameNode with one or more DataNodes.
 type HDFSContainer struct {
@@ -135,72 +136,13 @@ func tryWrite(h *HDFSContainer) error {
 	defer c.Close()
 	const probe = "/.delab-ready"
 	_ = c.Remove(probe)
-	if err := PutFile(c, probe, []byte("ok"), 1, 1<<20); err != nil {
+	if err := hdfsclient.PutFile(c, probe, []byte("ok"), 1, 1<<20); err != nil {
 		return err
 	}
 	return c.Remove(probe)
 }
 
-// HDFSClientOptions returns client options for a host-side client of a
-// NameNode at nameNode whose DataNodes are reached through dataNodes
-// (container transfer port → host address).
-func HDFSClientOptions(nameNode string, dataNodes map[int]string) hdfs.ClientOptions {
-	dialer := &net.Dialer{Timeout: 10 * time.Second}
-	return hdfs.ClientOptions{
-		Addresses: []string{nameNode},
-		User:      "delab",
-		DatanodeDialFunc: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			_, portStr, err := net.SplitHostPort(addr)
-			if err != nil {
-				return nil, err
-			}
-			port, _ := strconv.Atoi(portStr)
-			if host, ok := dataNodes[port]; ok {
-				return dialer.DialContext(ctx, network, host)
-			}
-			return nil, fmt.Errorf("the NameNode sent DataNode address %s, which delab has no route to", addr)
-		},
-	}
-}
-
 // Client returns a host-side HDFS client.
 func (h *HDFSContainer) Client() (*hdfs.Client, error) {
-	return hdfs.NewClient(HDFSClientOptions(h.NameNode, h.DataNodes))
-}
-
-// HDFSClient returns a host-side client of the stack's NameNode (graders use it).
-func (e Endpoints) HDFSClient() (*hdfs.Client, error) {
-	return hdfs.NewClient(HDFSClientOptions(e.HDFSNameNode, e.HDFSDataNodes))
-}
-
-// CloseFile closes an HDFS file being written, retrying with backoff while
-// the NameNode reports that the last block is still being replicated (the
-// client returns ErrReplicating; the Java client retries the same way).
-func CloseFile(w *hdfs.FileWriter) error {
-	delay := 50 * time.Millisecond
-	for attempt := 0; ; attempt++ {
-		err := w.Close()
-		if err == nil || !hdfs.IsErrReplicating(err) || attempt == 8 {
-			return err
-		}
-		time.Sleep(delay)
-		delay *= 2
-	}
-}
-
-// PutFile writes data to path on HDFS with the given replication and block
-// size, creating parent directories and closing with CloseFile.
-func PutFile(c *hdfs.Client, path string, data []byte, replication int, blockSize int64) error {
-	if err := c.MkdirAll(pathpkg.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", pathpkg.Dir(path), err)
-	}
-	w, err := c.CreateFile(path, replication, blockSize, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write(data); err != nil {
-		w.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return CloseFile(w)
+	return hdfs.NewClient(hdfsclient.Options(h.NameNode, h.DataNodes))
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
+
+	"github.com/delab-dev/delab/checker/endpoints"
 )
 
 const (
@@ -18,7 +20,7 @@ const (
 	kafkaRestartFile = "/tmp/delab-kafka.restart"
 	kafkaStartedLog  = "Kafka Server started"
 	// KafkaInternalBroker is the broker address for containers on the stack's network.
-	KafkaInternalBroker = "kafka:19092"
+	KafkaInternalBroker = endpoints.KafkaInternalBroker
 	// KafkaLogDir is the broker's log directory in its container: one
 	// directory per partition, "<topic>-<partition>".
 	KafkaLogDir = "/tmp/kraft-combined-logs"

@@ -17,6 +17,7 @@ import (
 	"github.com/testcontainers/testcontainers-go/network"
 
 	"github.com/delab-dev/delab/checker/catalog"
+	"github.com/delab-dev/delab/checker/hdfsclient"
 )
 
 // RequireDocker skips a test under -short (make test-short), and when no
@@ -98,7 +99,7 @@ func TestHDFSWriteAndReadFromTheHost(t *testing.T) {
 	payload := strings.Repeat("delab\n", 400_000) // 2.4 MB: three 1 MiB blocks
 	_, err = io.WriteString(w, payload)
 	require.NoError(t, err)
-	require.NoError(t, CloseFile(w))
+	require.NoError(t, hdfsclient.CloseFile(w))
 
 	r, err := c.Open("/smoke/hello.txt")
 	require.NoError(t, err)
@@ -128,7 +129,7 @@ func TestSparkReadsAFileWrittenToHDFSFromTheHost(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		fmt.Fprintf(w, "dev-%d,%d\n", i%7, i)
 	}
-	require.NoError(t, CloseFile(w))
+	require.NoError(t, hdfsclient.CloseFile(w))
 
 	conn, err := ConnectSpark(ctx, s.Thrift)
 	require.NoError(t, err)

@@ -10,6 +10,8 @@ import (
 	"github.com/beltran/gohive"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
+
+	"github.com/delab-dev/delab/checker/endpoints"
 )
 
 // SparkContainer is a running Spark Thrift Server (HiveServer2 protocol)
@@ -25,7 +27,7 @@ type SparkContainer struct {
 }
 
 // SparkInternalThrift is the Thrift Server's address inside the services' network.
-const SparkInternalThrift = "spark:10000"
+const SparkInternalThrift = endpoints.SparkInternalThrift
 
 // Spark starts the Spark Thrift Server under the alias "spark", in local
 // mode with two cores, the UI and its REST API on 4040. On the stack's

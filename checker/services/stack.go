@@ -21,6 +21,7 @@ import (
 	"github.com/testcontainers/testcontainers-go/network"
 
 	"github.com/delab-dev/delab/checker/catalog"
+	"github.com/delab-dev/delab/checker/endpoints"
 )
 
 // Stack is the set of services one grading run (or `delab up`) uses, on
@@ -268,17 +269,7 @@ func (s *Stack) Restart(ctx context.Context, svc catalog.Service, down time.Dura
 }
 
 // Endpoints are the addresses of a stack's services as seen from the host.
-type Endpoints struct {
-	KafkaBrokers  []string
-	HDFSNameNode  string
-	HDFSDataNodes map[int]string
-	HDFSWebUI     string
-	SparkThrift   string
-	SparkUI       string
-	// Network is the Docker network the services share; a sandbox
-	// container that joins it reaches them by alias (InNetworkEnv).
-	Network string
-}
+type Endpoints = endpoints.Endpoints
 
 // Endpoints returns the host-side addresses of the running services.
 func (s *Stack) Endpoints() Endpoints {
@@ -293,45 +284,6 @@ func (s *Stack) Endpoints() Endpoints {
 		e.SparkThrift, e.SparkUI = s.Spark.Thrift, s.Spark.UI
 	}
 	return e
-}
-
-// Env renders the endpoints as the DELAB_* variables a learner's process
-// (through its harness) reads.
-func (e Endpoints) Env() []string {
-	var env []string
-	if len(e.KafkaBrokers) > 0 {
-		env = append(env, "DELAB_KAFKA_BROKERS="+strings.Join(e.KafkaBrokers, ","))
-	}
-	if e.HDFSNameNode != "" {
-		env = append(env, "DELAB_HDFS_NAMENODE="+e.HDFSNameNode)
-		var dn []string
-		for port, addr := range e.HDFSDataNodes {
-			dn = append(dn, fmt.Sprintf("%d=%s", port, addr))
-		}
-		sort.Strings(dn)
-		env = append(env, "DELAB_HDFS_DATANODES="+strings.Join(dn, ","))
-	}
-	if e.SparkThrift != "" {
-		env = append(env, "DELAB_SPARK_THRIFT="+e.SparkThrift)
-	}
-	return env
-}
-
-// InNetworkEnv renders the DELAB_* variables for a process inside the
-// services' Docker network (the container sandbox): services by alias and
-// internal port, DataNodes as the NameNode names them.
-func (e Endpoints) InNetworkEnv() []string {
-	var env []string
-	if len(e.KafkaBrokers) > 0 {
-		env = append(env, "DELAB_KAFKA_BROKERS="+KafkaInternalBroker)
-	}
-	if e.HDFSNameNode != "" {
-		env = append(env, "DELAB_HDFS_NAMENODE="+strings.TrimPrefix(HDFSNameNodeURI, "hdfs://"), "DELAB_HDFS_DATANODES=")
-	}
-	if e.SparkThrift != "" {
-		env = append(env, "DELAB_SPARK_THRIFT="+SparkInternalThrift)
-	}
-	return env
 }
 
 func ensureNetwork(ctx context.Context, name string) error {

@@ -21,7 +21,7 @@ import (
 	"github.com/colinmarc/hdfs/v2"
 
 	"github.com/delab-dev/delab/checker/grader"
-	"github.com/delab-dev/delab/checker/services"
+	"github.com/delab-dev/delab/checker/hdfsclient"
 )
 
 //go:embed harness.go.txt
@@ -57,7 +57,7 @@ var Lab = grader.Lab{
 const copyLimit = 64 << 20
 
 func client(h *grader.Harness) (*hdfs.Client, error) {
-	return h.Endpoints.HDFSClient()
+	return hdfsclient.Connect(h.Endpoints)
 }
 
 // payload is size seeded random bytes: different on every run.
@@ -201,7 +201,7 @@ func getContent(ctx context.Context, h *grader.Harness) error {
 		return fmt.Errorf("grader's HDFS client: %w", err)
 	}
 	defer c.Close()
-	if err := services.PutFile(c, remote, data, 1, 1<<20); err != nil {
+	if err := hdfsclient.PutFile(c, remote, data, 1, 1<<20); err != nil {
 		return fmt.Errorf("grader writing %s: %w", remote, err)
 	}
 	h.Logf("wrote %s on HDFS: %d bytes in 1 MiB blocks (sha256 %s…)", remote, len(data), digest(data))

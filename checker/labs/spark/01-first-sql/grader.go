@@ -13,8 +13,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/delab-dev/delab/checker/endpoints"
 	"github.com/delab-dev/delab/checker/grader"
-	"github.com/delab-dev/delab/checker/services"
+	"github.com/delab-dev/delab/checker/hdfsclient"
 )
 
 //go:embed harness.go.txt
@@ -106,15 +107,15 @@ func run(ctx context.Context, h *grader.Harness) (map[string]siteStats, []siteSt
 	data, truth := generate(h.Seed())
 	dir := "/delab/" + h.Unique("sql")
 	file := dir + "/readings.csv"
-	c, err := h.Endpoints.HDFSClient()
+	c, err := hdfsclient.Connect(h.Endpoints)
 	if err != nil {
 		return nil, nil, fmt.Errorf("grader's HDFS client: %w", err)
 	}
 	defer c.Close()
-	if err := services.PutFile(c, file, data, 1, 128<<20); err != nil {
+	if err := hdfsclient.PutFile(c, file, data, 1, 128<<20); err != nil {
 		return nil, nil, fmt.Errorf("grader writing %s: %w", file, err)
 	}
-	uri := services.HDFSNameNodeURI + file
+	uri := endpoints.HDFSNameNodeURI + file
 	h.Logf("wrote %s: %d rows over %d sites, with a header line", uri, strings.Count(string(data), "\n")-1, len(truth))
 	h.Logf("running BusiestSites(ctx, conn, %q) against the Spark Thrift Server", uri)
 	res, err := h.Run(ctx, grader.RunOptions{Args: []string{uri}})
