@@ -43,9 +43,9 @@ func (e *Engine) build(ctx context.Context, work string, src Source, g *grader.L
 			First:  fmt.Sprintf("%s: no Go files found", src.display()),
 		}, nil
 	}
-	gomod, err := os.ReadFile(filepath.Join(src.ModuleDir, "go.mod"))
+	gomod, sum, err := e.moduleFiles(src)
 	if err != nil {
-		return "", nil, fmt.Errorf("read go.mod: %w", err)
+		return "", nil, err
 	}
 	if !moduleLine.Match(gomod) {
 		return "", nil, fmt.Errorf("%s: no module line", filepath.Join(src.ModuleDir, "go.mod"))
@@ -54,7 +54,9 @@ func (e *Engine) build(ctx context.Context, work string, src Source, g *grader.L
 	if err := os.WriteFile(filepath.Join(work, "go.mod"), gomod, 0o644); err != nil {
 		return "", nil, err
 	}
-	if sum, err := os.ReadFile(filepath.Join(src.ModuleDir, "go.sum")); err == nil {
+	// A reused build folder may hold an earlier go.sum: it goes either way.
+	_ = os.Remove(filepath.Join(work, "go.sum"))
+	if sum != nil {
 		if err := os.WriteFile(filepath.Join(work, "go.sum"), sum, 0o644); err != nil {
 			return "", nil, err
 		}
@@ -124,6 +126,22 @@ func (e *Engine) build(ctx context.Context, work string, src Source, g *grader.L
 		return "", compileFailure(out.String(), src.display()), nil
 	}
 	return bin, nil, nil
+}
+
+// moduleFiles returns the go.mod and go.sum (nil when there is none) to
+// build against: the trusted ones when set, else Source.ModuleDir's.
+func (e *Engine) moduleFiles(src Source) (gomod, sum []byte, err error) {
+	if e.TrustedGoMod != nil {
+		return e.TrustedGoMod, e.TrustedGoSum, nil
+	}
+	gomod, err = os.ReadFile(filepath.Join(src.ModuleDir, "go.mod"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("read go.mod: %w", err)
+	}
+	if s, err := os.ReadFile(filepath.Join(src.ModuleDir, "go.sum")); err == nil {
+		sum = s
+	}
+	return gomod, sum, nil
 }
 
 // cleanBuildDir removes every entry of a build folder that the next build

@@ -54,6 +54,12 @@ type Engine struct {
 	// container per run; needs Docker) or SandboxProcess (a process tree
 	// on this host), the default.
 	Sandbox string
+	// TrustedGoMod and TrustedGoSum, when TrustedGoMod is set, are the
+	// go.mod and go.sum learner code is built against instead of the
+	// ones in Source.ModuleDir (the student's checkout), so that a
+	// student's replace directive or extra requirement never reaches the
+	// build. `delab grade` sets them to the binary's own.
+	TrustedGoMod, TrustedGoSum []byte
 }
 
 // Sandbox modes, as reports name them.

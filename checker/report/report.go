@@ -39,6 +39,21 @@ type Run struct {
 	// Interrupted is set when the run was cancelled (Ctrl-C); labs not reached are skipped.
 	Interrupted bool   `json:"interrupted"`
 	Labs        []*Lab `json:"labs"`
+	// Student names the graded checkout in a class run (`delab grade
+	// --class`): its folder's name.
+	Student string `json:"student,omitempty"`
+	// DelabVersion is the version of the delab binary that graded.
+	DelabVersion string `json:"delab_version,omitempty"`
+	// GradersCommit is the commit the trusted graders were built from
+	// (the binary's vcs.revision, "+dirty" when modified), or "unknown".
+	GradersCommit string `json:"graders_commit,omitempty"`
+	// SourceDigest is "sha256:" and the hex digest of the student files
+	// the engine read (SourceDigest's rule), so that an instructor can
+	// tell whether a re-grade saw the same code.
+	SourceDigest string `json:"source_digest,omitempty"`
+	// Signature is the hex HMAC-SHA256 of the report's canonical JSON
+	// without this field (see Sign), when the grader had a signing key.
+	Signature string `json:"signature,omitempty"`
 }
 
 // Lab is the result of grading one lab.

@@ -40,6 +40,9 @@ type CheckOptions struct {
 	// Live forces the live progress line on stderr; without it the line
 	// is shown only when stderr is a terminal.
 	Live bool
+	// Repeat runs the checks this many times with fresh seeds and prints
+	// each check's pass rate and durations (repeat.go).
+	Repeat int
 }
 
 // NewCmdCheck builds `delab check`.
@@ -66,14 +69,21 @@ Exit status: 0 when every check passes, 1 when one fails, 2 on errors
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Lab = args[0]
+			if opts.Repeat < 1 {
+				return &exitCodeError{code: ExitError, err: errors.New("--repeat must be at least 1")}
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
+			}
+			if opts.Repeat > 1 {
+				return checkRepeatRun(cmd.Context(), opts)
 			}
 			return checkRun(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "show the checker's log for passing checks too")
 	cmd.Flags().Uint64Var(&opts.Seed, "seed", 0, "seed for generated inputs (reproduces a run)")
+	cmd.Flags().IntVar(&opts.Repeat, "repeat", 1, "run the checks N times with fresh seeds; print pass rates and durations")
 	return cmd
 }
 
