@@ -45,7 +45,7 @@ func run(ctx context.Context, repo string, runs int) error {
 	}
 	images := services.ImagesFromEnv()
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(w, "images:\t%s, %s, %s\n\n", images.Kafka, images.HDFS, images.Spark)
+	fmt.Fprintf(w, "images:\t%s, %s, %s\n\n", images.Of(catalog.Kafka), images.Of(catalog.HDFS), images.Of(catalog.Spark))
 
 	fmt.Fprintln(w, "cold start (container created → ready)\tseconds")
 	for _, s := range all {

@@ -56,7 +56,10 @@ const (
 	Spark Service = "spark"
 )
 
-var knownServices = map[Service]bool{Kafka: true, HDFS: true, Spark: true}
+// Services lists every service a lab may ask for. Package services has
+// one Definition for each (its tests check that), which says how to start
+// it.
+var Services = []Service{Kafka, HDFS, Spark}
 
 // Lesson is one Markdown lesson.
 type Lesson struct {
@@ -424,8 +427,13 @@ func loadLab(fsys fs.FS, p string) (*Lab, error) {
 		return nil, fail("checks", "a lab needs at least one check")
 	}
 	for i, s := range l.Services {
-		if !knownServices[s] {
-			return nil, fail(fmt.Sprintf("services[%d]", i), "unknown service %q (known: hdfs, kafka, spark)", s)
+		if !slices.Contains(Services, s) {
+			known := make([]string, len(Services))
+			for j, k := range Services {
+				known[j] = string(k)
+			}
+			slices.Sort(known)
+			return nil, fail(fmt.Sprintf("services[%d]", i), "unknown service %q (known: %s)", s, strings.Join(known, ", "))
 		}
 	}
 	seen := map[string]bool{}

@@ -21,10 +21,14 @@ import (
 //go:embed kit.go.txt
 var kitSource string
 
-// kits are the per-service client helpers a harness may ask for.
+// kits are the per-service client helpers a harness may ask for: one
+// kit_<service>.go.txt each, written into the build as kitFile(<service>).
 //
-//go:embed kit_kafka.go.txt kit_hdfs.go.txt kit_spark.go.txt
+//go:embed kit_*.go.txt
 var kits embed.FS
+
+// kitFile is the name a kit has in the build folder.
+func kitFile(kit string) string { return "delab_kit_" + kit + ".go" }
 
 var moduleLine = regexp.MustCompile(`(?m)^module\s+\S+\s*$`)
 
@@ -95,7 +99,7 @@ func (e *Engine) build(ctx context.Context, work string, src Source, g *grader.L
 		if err != nil {
 			return "", nil, fmt.Errorf("lab %s asks for unknown kit %q", g.ID, k)
 		}
-		if err := os.WriteFile(filepath.Join(work, "delab_kit_"+k+".go"), src, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(work, kitFile(k)), src, 0o644); err != nil {
 			return "", nil, err
 		}
 	}
@@ -149,7 +153,7 @@ func (e *Engine) moduleFiles(src Source) (gomod, sum []byte, err error) {
 func cleanBuildDir(work string, kits []string) error {
 	keep := map[string]bool{"go.mod": true, "go.sum": true, "learner": true, "harness.go": true, "delab_kit.go": true, ".lock": true}
 	for _, k := range kits {
-		keep["delab_kit_"+k+".go"] = true
+		keep[kitFile(k)] = true
 	}
 	entries, err := os.ReadDir(work)
 	if err != nil {

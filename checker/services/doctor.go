@@ -10,9 +10,6 @@ import (
 	"syscall"
 
 	"github.com/moby/moby/client"
-	"github.com/testcontainers/testcontainers-go"
-
-	"github.com/delab-dev/delab/checker/catalog"
 )
 
 // Finding is one line of `delab doctor`: what was checked, whether it is
@@ -30,9 +27,8 @@ const MemoryNeeded = 3 << 30
 // Diagnose checks what the service tracks need and returns one finding per
 // check. It never fails: a problem is a finding with a remedy.
 func Diagnose(ctx context.Context, images Images) []Finding {
-	Prepare()
 	var out []Finding
-	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	cli, err := dockerClient(ctx)
 	var info client.SystemInfoResult
 	if err == nil {
 		info, err = cli.Info(ctx, client.InfoOptions{})
@@ -47,8 +43,8 @@ func Diagnose(ctx context.Context, images Images) []Finding {
 	if v := os.Getenv("TESTCONTAINERS_HOST_OVERRIDE"); v != "" {
 		out = append(out, Finding{Check: "Container address", OK: true, Detail: "mapped ports are reached on " + v})
 	}
-	for _, s := range []catalog.Service{catalog.Kafka, catalog.HDFS, catalog.Spark} {
-		ref := images.Of(s)
+	for _, d := range definitions {
+		s, ref := d.Name, images.Of(d.Name)
 		if _, err := cli.ImageInspect(ctx, ref); err == nil {
 			out = append(out, Finding{Check: string(s) + " image", OK: true, Detail: ref + " is present"})
 		} else {
@@ -78,9 +74,9 @@ func Diagnose(ctx context.Context, images Images) []Finding {
 	}
 	if warm, err := WarmRunning(ctx, images); err == nil {
 		var names []string
-		for _, s := range []catalog.Service{catalog.Kafka, catalog.HDFS, catalog.Spark} {
-			if warm[s] {
-				names = append(names, string(s))
+		for _, d := range definitions {
+			if warm[d.Name] {
+				names = append(names, string(d.Name))
 			}
 		}
 		detail := "none running (checks start services themselves; `delab up` keeps them warm)"
@@ -128,8 +124,7 @@ type Running struct {
 
 // List returns the containers delab started that still exist.
 func List(ctx context.Context) ([]Running, error) {
-	Prepare()
-	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	cli, err := dockerClient(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
 
+	"github.com/delab-dev/delab/checker/catalog"
 	"github.com/delab-dev/delab/checker/endpoints"
 	"github.com/delab-dev/delab/checker/hdfsclient"
 )
@@ -21,6 +23,30 @@ var hdfsStartScript string
 
 // HDFSNameNodeURI is the file system URI for containers on the stack's network.
 const HDFSNameNodeURI = endpoints.HDFSNameNodeURI
+
+// hdfsDefinition is HDFS's entry in the service table.
+var hdfsDefinition = Definition{
+	Name:         catalog.HDFS,
+	Title:        "HDFS",
+	DefaultImage: DefaultHDFSImage,
+	ImageEnv:     hdfsImageEnv,
+	ImageFlag:    "hdfs-image",
+	start: func(ctx context.Context, st *Stack, opts []Option) (service, error) {
+		h, err := HDFS(ctx, opts...)
+		st.keep(func() { st.HDFS = h })
+		return h, err
+	},
+	summary: func(e Endpoints) string {
+		var dn []string
+		for p, a := range e.HDFSDataNodes {
+			dn = append(dn, fmt.Sprintf("%d→%s", p, a))
+		}
+		sort.Strings(dn)
+		return fmt.Sprintf("namenode %s (from containers: %s), web UI %s, datanodes %s", e.HDFSNameNode, HDFSNameNodeURI, e.HDFSWebUI, strings.Join(dn, " "))
+	},
+}
+
+const hdfsImageEnv = "DELAB_HDFS_IMAGE"
 
 // HDFSContainer is a running NameNode with one or more DataNodes.
 type HDFSContainer struct {
@@ -46,8 +72,7 @@ func dataNodePort(i int) int { return 9866 + 10*i }
 // extension off and the web UI exposed. Its container is returned even on
 // error, so the caller can clean it up.
 func HDFS(ctx context.Context, opts ...Option) (*HDFSContainer, error) {
-	Prepare()
-	cfg := newConfig(ImagesFromEnv().HDFS, "256m", 120*time.Second, opts)
+	cfg := newConfig(hdfsImageEnv, DefaultHDFSImage, "256m", 120*time.Second, opts)
 	if cfg.dataNodes < 1 || cfg.dataNodes > 3 {
 		return nil, fmt.Errorf("start hdfs: %d DataNodes asked for; 1 to 3 are supported", cfg.dataNodes)
 	}
@@ -106,6 +131,17 @@ func HDFS(ctx context.Context, opts ...Option) (*HDFSContainer, error) {
 		return out, startError(ctx, "hdfs ("+cfg.image+"): first write", c, err)
 	}
 	return out, nil
+}
+
+func (h *HDFSContainer) container() *testcontainers.DockerContainer {
+	if h == nil {
+		return nil
+	}
+	return h.DockerContainer
+}
+
+func (h *HDFSContainer) addEndpoints(e *Endpoints) {
+	e.HDFSNameNode, e.HDFSDataNodes, e.HDFSWebUI = h.NameNode, h.DataNodes, h.WebUI
 }
 
 // waitWritable returns once a file can be written: the log line says the

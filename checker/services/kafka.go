@@ -5,11 +5,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
 
+	"github.com/delab-dev/delab/checker/catalog"
 	"github.com/delab-dev/delab/checker/endpoints"
 )
 
@@ -25,6 +27,28 @@ const (
 	// directory per partition, "<topic>-<partition>".
 	KafkaLogDir = "/tmp/kraft-combined-logs"
 )
+
+// kafkaDefinition is Kafka's entry in the service table.
+var kafkaDefinition = Definition{
+	Name:         catalog.Kafka,
+	Title:        "Kafka",
+	DefaultImage: DefaultKafkaImage,
+	ImageEnv:     kafkaImageEnv,
+	ImageFlag:    "kafka-image",
+	start: func(ctx context.Context, st *Stack, opts []Option) (service, error) {
+		k, err := Kafka(ctx, opts...)
+		st.keep(func() { st.Kafka = k })
+		return k, err
+	},
+	restart: func(ctx context.Context, s service, down time.Duration) error {
+		return s.(*KafkaContainer).RestartBroker(ctx, down, 2*time.Minute)
+	},
+	summary: func(e Endpoints) string {
+		return fmt.Sprintf("brokers %s (from containers: %s)", strings.Join(e.KafkaBrokers, ","), KafkaInternalBroker)
+	},
+}
+
+const kafkaImageEnv = "DELAB_KAFKA_IMAGE"
 
 // KafkaContainer is a running single-node KRaft broker.
 type KafkaContainer struct {
@@ -45,8 +69,7 @@ type KafkaContainer struct {
 // which a post-start hook writes with the right address (the pattern of
 // testcontainers' own Kafka module).
 func Kafka(ctx context.Context, opts ...Option) (*KafkaContainer, error) {
-	Prepare()
-	cfg := newConfig(ImagesFromEnv().Kafka, "512m", 90*time.Second, opts)
+	cfg := newConfig(kafkaImageEnv, DefaultKafkaImage, "512m", 90*time.Second, opts)
 	env := map[string]string{
 		"CLUSTER_ID":                           kafkaClusterID,
 		"KAFKA_NODE_ID":                        "1",
@@ -103,6 +126,15 @@ func Kafka(ctx context.Context, opts ...Option) (*KafkaContainer, error) {
 	out.Brokers = []string{addr}
 	return out, nil
 }
+
+func (k *KafkaContainer) container() *testcontainers.DockerContainer {
+	if k == nil {
+		return nil
+	}
+	return k.DockerContainer
+}
+
+func (k *KafkaContainer) addEndpoints(e *Endpoints) { e.KafkaBrokers = k.Brokers }
 
 // kafkaSupervisor is the container's main process. It waits for the start
 // script, runs the broker, and starts it again only when a grader asked for

@@ -3,11 +3,11 @@ package services
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/moby/moby/client"
-	"github.com/testcontainers/testcontainers-go"
 
 	"github.com/delab-dev/delab/checker/catalog"
 )
@@ -22,7 +22,8 @@ type Session interface {
 	Release(ctx context.Context) error
 	// Restart kills a service's main process as a crash would, keeps it
 	// down for the given time, and waits until it runs again in the same
-	// container: the checker's fault injection. Only Kafka supports it today.
+	// container: the checker's fault injection. The services whose
+	// Definition has a restart support it: Kafka.
 	Restart(ctx context.Context, svc catalog.Service, down time.Duration) error
 }
 
@@ -60,10 +61,7 @@ func (d *Docker) Acquire(ctx context.Context, need []catalog.Service) (Session, 
 	if err := CheckDocker(ctx); err != nil {
 		return nil, err
 	}
-	images := d.Options.Images
-	if images == (Images{}) {
-		images = ImagesFromEnv()
-	}
+	images := d.images()
 	if d.Keep {
 		d.mu.Lock()
 		defer d.mu.Unlock()
@@ -101,6 +99,17 @@ func (d *Docker) Acquire(ctx context.Context, need []catalog.Service) (Session, 
 		return nil, err
 	}
 	return st, nil
+}
+
+// images returns Options.Images, resolved from the environment once
+// when the caller gave none.
+func (d *Docker) images() Images {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.Options.Images) == 0 {
+		d.Options.Images = ImagesFromEnv()
+	}
+	return d.Options.Images
 }
 
 // Close removes a kept stack.
@@ -144,8 +153,7 @@ func covers(have map[catalog.Service]bool, need []catalog.Service) bool {
 // WarmRunning reports which services have a running warm container for
 // the given images.
 func WarmRunning(ctx context.Context, images Images) (map[catalog.Service]bool, error) {
-	Prepare()
-	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	cli, err := dockerClient(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -156,11 +164,9 @@ func WarmRunning(ctx context.Context, images Images) (map[catalog.Service]bool, 
 	}
 	out := map[catalog.Service]bool{}
 	for _, c := range list.Items {
-		for _, s := range []catalog.Service{catalog.Kafka, catalog.HDFS, catalog.Spark} {
-			for _, n := range c.Names {
-				if n == "/"+WarmName(s, images.Of(s)) {
-					out[s] = true
-				}
+		for _, d := range definitions {
+			if slices.Contains(c.Names, "/"+WarmName(d.Name, images.Of(d.Name))) {
+				out[d.Name] = true
 			}
 		}
 	}

@@ -11,20 +11,18 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/network"
-
-	"github.com/delab-dev/delab/checker/catalog"
 )
 
-// Official images, pinned. Override with DELAB_KAFKA_IMAGE, DELAB_HDFS_IMAGE
-// and DELAB_SPARK_IMAGE (or the matching CLI flags).
+// Official images, pinned. Override with each Definition's ImageEnv
+// variable or ImageFlag flag (see ResolveImages).
 const (
 	DefaultKafkaImage = "apache/kafka:4.2.0"
 	DefaultHDFSImage  = "apache/hadoop:3.4.3"
@@ -40,75 +38,6 @@ const (
 	LabelRole  = "dev.delab.service"
 )
 
-// Images names the image of each service.
-type Images struct {
-	Kafka, HDFS, Spark string
-}
-
-// ImagesFromEnv returns each service's image: its DELAB_*_IMAGE variable
-// when set; otherwise the stand-in that `make images` built and recorded
-// in its images.env, if there is one (so an offline machine just works);
-// otherwise the pinned official image.
-func ImagesFromEnv() Images {
-	built := builtImages()
-	pick := func(env, def string) string {
-		if v := strings.TrimSpace(os.Getenv(env)); v != "" {
-			return v
-		}
-		if v := built[env]; v != "" {
-			return v
-		}
-		return def
-	}
-	return Images{
-		Kafka: pick("DELAB_KAFKA_IMAGE", DefaultKafkaImage),
-		HDFS:  pick("DELAB_HDFS_IMAGE", DefaultHDFSImage),
-		Spark: pick("DELAB_SPARK_IMAGE", DefaultSparkImage),
-	}
-}
-
-// BuiltImagesFile is where `make images` records the stand-ins it built.
-func BuiltImagesFile() string {
-	if d := os.Getenv("DELAB_IMAGE_CACHE"); d != "" {
-		return filepath.Join(d, "images.env")
-	}
-	base := os.Getenv("XDG_CACHE_HOME")
-	if base == "" {
-		home, _ := os.UserHomeDir()
-		base = filepath.Join(home, ".cache")
-	}
-	return filepath.Join(base, "delab", "images", "images.env")
-}
-
-// builtImages reads the "export NAME=value" lines of BuiltImagesFile.
-func builtImages() map[string]string {
-	out := map[string]string{}
-	data, err := os.ReadFile(BuiltImagesFile())
-	if err != nil {
-		return out
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimPrefix(strings.TrimSpace(line), "export ")
-		if k, v, ok := strings.Cut(line, "="); ok && strings.HasPrefix(k, "DELAB_") {
-			out[k] = strings.TrimSpace(v)
-		}
-	}
-	return out
-}
-
-// Of returns the image of one service.
-func (i Images) Of(s catalog.Service) string {
-	switch s {
-	case catalog.Kafka:
-		return i.Kafka
-	case catalog.HDFS:
-		return i.HDFS
-	case catalog.Spark:
-		return i.Spark
-	}
-	return ""
-}
-
 // Prepare adjusts testcontainers for delab before its first use:
 //   - inside a container (/.dockerenv) with a local socket, testcontainers
 //     would dial the default gateway to reach mapped ports; 127.0.0.1 is
@@ -116,8 +45,15 @@ func (i Images) Of(s catalog.Service) string {
 //   - the Ryuk reaper is off unless asked for: delab labels what it starts
 //     and sweeps leftovers itself (Sweep), which works offline too.
 //
-// Variables the user already set are left alone.
-func Prepare() {
+// Variables the user already set are left alone. testcontainers reads
+// its configuration once, at its first use, so Prepare does its work
+// once too; every function of this package that talks to Docker calls
+// it first (through dockerClient or newConfig).
+func Prepare() { prepareOnce.Do(prepare) }
+
+var prepareOnce sync.Once
+
+func prepare() {
 	if _, set := os.LookupEnv("TESTCONTAINERS_HOST_OVERRIDE"); !set {
 		host := os.Getenv("DOCKER_HOST")
 		if _, err := os.Stat("/.dockerenv"); err == nil && (host == "" || strings.HasPrefix(host, "unix://")) {
@@ -127,6 +63,12 @@ func Prepare() {
 	if _, set := os.LookupEnv("TESTCONTAINERS_RYUK_DISABLED"); !set {
 		os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
 	}
+}
+
+// dockerClient is the Docker client of testcontainers, prepared for delab.
+func dockerClient(ctx context.Context) (*testcontainers.DockerClient, error) {
+	Prepare()
+	return testcontainers.NewDockerClientWithOpts(ctx)
 }
 
 // config is what the functional options set.
@@ -143,7 +85,8 @@ type config struct {
 // Option configures a service.
 type Option func(*config)
 
-// WithImage replaces the service's image.
+// WithImage sets the service's image; without it the service runs the
+// image the environment names (Definition.Image).
 func WithImage(ref string) Option { return func(c *config) { c.image = ref } }
 
 // WithNetwork attaches the service to a network under its alias
@@ -178,14 +121,21 @@ func WithDataNodes(n int) Option { return func(c *config) { c.dataNodes = n } }
 // WithStartupTimeout bounds how long the service may take to become ready.
 func WithStartupTimeout(d time.Duration) Option { return func(c *config) { c.startup = d } }
 
-func newConfig(image, heap string, startup time.Duration, opts []Option) *config {
-	c := &config{image: image, heap: heap, dataNodes: 1, startup: startup, labels: map[string]string{
+// newConfig applies opts over the service's defaults. The image its
+// imageEnv and defaultImage name is resolved only when no WithImage
+// gives one.
+func newConfig(imageEnv, defaultImage, heap string, startup time.Duration, opts []Option) *config {
+	Prepare()
+	c := &config{heap: heap, dataNodes: 1, startup: startup, labels: map[string]string{
 		LabelOwner: "delab",
 		LabelPID:   strconv.Itoa(os.Getpid()),
 		LabelWarm:  "false",
 	}}
 	for _, o := range opts {
 		o(c)
+	}
+	if c.image == "" {
+		c.image = resolveImage(imageEnv, defaultImage, "", builtImages())
 	}
 	return c
 }
@@ -211,8 +161,7 @@ var ErrNoDocker = errors.New("no Docker engine is reachable")
 
 // CheckDocker reports whether a Docker engine answers, with a remedy.
 func CheckDocker(ctx context.Context) error {
-	Prepare()
-	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	cli, err := dockerClient(ctx)
 	if err != nil {
 		return fmt.Errorf("%w: %v (start Docker, or set DOCKER_HOST)", ErrNoDocker, err)
 	}

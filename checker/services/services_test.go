@@ -150,11 +150,11 @@ func TestSparkReadsAFileWrittenToHDFSFromTheHost(t *testing.T) {
 func TestSweepRemovesWhatADeadProcessLeft(t *testing.T) {
 	requireDocker(t)
 	ctx := context.Background()
-	dead := newConfig("", "", 0, nil).labels
+	dead := newConfig("", "", "", 0, nil).labels
 	dead[LabelPID] = "2147483646" // no such process
 	live := map[string]string{LabelOwner: "delab", LabelPID: strconv.Itoa(os.Getpid()), LabelWarm: "false"}
 	run := func(labels map[string]string) *testcontainers.DockerContainer {
-		c, err := testcontainers.Run(ctx, ImagesFromEnv().Kafka, testcontainers.WithEntrypoint("sleep", "300"), testcontainers.WithLabels(labels))
+		c, err := testcontainers.Run(ctx, ImagesFromEnv().Of(catalog.Kafka), testcontainers.WithEntrypoint("sleep", "300"), testcontainers.WithLabels(labels))
 		testcontainers.CleanupContainer(t, c)
 		require.NoError(t, err)
 		return c
@@ -250,10 +250,10 @@ func TestWarmStartRemovesOutdatedWarmContainers(t *testing.T) {
 	}
 	// The current definition's name, for an image name no real warm
 	// service has, so that the test's "current" container is its own.
-	images := Images{Kafka: "delab-test/kafka:" + strconv.Itoa(os.Getpid())}
+	images := Images{catalog.Kafka: "delab-test/kafka:" + strconv.Itoa(os.Getpid())}
 	run := func(s catalog.Service, name string) *testcontainers.DockerContainer {
 		labels := map[string]string{LabelOwner: "delab", LabelWarm: "true", LabelRole: string(s)}
-		c, err := testcontainers.Run(ctx, ImagesFromEnv().Kafka,
+		c, err := testcontainers.Run(ctx, ImagesFromEnv().Of(catalog.Kafka),
 			testcontainers.WithEntrypoint("sleep", "300"), testcontainers.WithLabels(labels),
 			testcontainers.WithName(name))
 		testcontainers.CleanupContainer(t, c)

@@ -11,8 +11,28 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
 
+	"github.com/delab-dev/delab/checker/catalog"
 	"github.com/delab-dev/delab/checker/endpoints"
 )
+
+// sparkDefinition is Spark's entry in the service table.
+var sparkDefinition = Definition{
+	Name:         catalog.Spark,
+	Title:        "Spark",
+	DefaultImage: DefaultSparkImage,
+	ImageEnv:     sparkImageEnv,
+	ImageFlag:    "spark-image",
+	start: func(ctx context.Context, st *Stack, opts []Option) (service, error) {
+		s, err := Spark(ctx, opts...)
+		st.keep(func() { st.Spark = s })
+		return s, err
+	},
+	summary: func(e Endpoints) string {
+		return fmt.Sprintf("thrift (HiveServer2) %s, UI and REST API %s", e.SparkThrift, e.SparkUI)
+	},
+}
+
+const sparkImageEnv = "DELAB_SPARK_IMAGE"
 
 // SparkContainer is a running Spark Thrift Server (HiveServer2 protocol)
 // with Spark in local mode.
@@ -34,8 +54,7 @@ const SparkInternalThrift = endpoints.SparkInternalThrift
 // network it reads and writes hdfs://hdfs:8020/ paths. Its container is
 // returned even on error, so the caller can clean it up.
 func Spark(ctx context.Context, opts ...Option) (*SparkContainer, error) {
-	Prepare()
-	cfg := newConfig(ImagesFromEnv().Spark, "1g", 180*time.Second, opts)
+	cfg := newConfig(sparkImageEnv, DefaultSparkImage, "1g", 180*time.Second, opts)
 	cmd := []string{
 		"/opt/spark/bin/spark-submit",
 		"--class", "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2",
@@ -77,6 +96,15 @@ func Spark(ctx context.Context, opts ...Option) (*SparkContainer, error) {
 	}
 	return out, nil
 }
+
+func (s *SparkContainer) container() *testcontainers.DockerContainer {
+	if s == nil {
+		return nil
+	}
+	return s.DockerContainer
+}
+
+func (s *SparkContainer) addEndpoints(e *Endpoints) { e.SparkThrift, e.SparkUI = s.Thrift, s.UI }
 
 // warmUp runs one small CSV query so that the JVM has loaded and compiled
 // the code paths labs use before a learner's first query: that query

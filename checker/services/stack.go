@@ -41,11 +41,27 @@ type Stack struct {
 	Replaced []string
 
 	ownNetwork *testcontainers.DockerNetwork
+	// running holds the services that have a container, by name.
+	running map[catalog.Service]service
+	// mu guards the typed fields (Kafka, HDFS, Spark) while services start.
+	mu sync.Mutex
 }
+
+// keep sets a typed field of the stack (Kafka, HDFS, Spark) from a
+// service's start, which runs concurrently with the others'.
+func (s *Stack) keep(set func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	set()
+}
+
+// Has says whether svc has a container in the stack.
+func (s *Stack) Has(svc catalog.Service) bool { return s.running[svc] != nil }
 
 // StackOptions configure Start.
 type StackOptions struct {
-	// Images to run; ImagesFromEnv() when zero.
+	// Images to run, resolved once by the caller (the CLI's flags and
+	// variables); ImagesFromEnv() when empty, for library callers.
 	Images Images
 	// Warm names the containers and network for reuse and keeps them running.
 	Warm bool
@@ -56,13 +72,17 @@ type StackOptions struct {
 // WarmNetwork is the network warm services share.
 const WarmNetwork = "delab-warm"
 
+// definitionsVersion is part of every warm container's name. Bump it
+// whenever a service's settings change (its environment, command or
+// files): reuse by name does not notice a changed definition, so a new
+// name is what makes Start replace the containers started from the old.
+const definitionsVersion = "v3"
+
 // WarmName is the container name of a warm service: it carries a hash of
-// the image and a version of the definitions (bumped when a service's
-// settings change: v2 measures Kafka quotas over two windows, v3 deletes a
-// deleted topic's files after 1s), because reuse by name does not notice a
-// changed definition. Start replaces a warm container of another name.
+// the image and of definitionsVersion. Start replaces a warm container of
+// another name.
 func WarmName(s catalog.Service, image string) string {
-	sum := sha256.Sum256([]byte(string(s) + "|" + image + "|v3"))
+	sum := sha256.Sum256([]byte(string(s) + "|" + image + "|" + definitionsVersion))
 	return "delab-warm-" + string(s) + "-" + hex.EncodeToString(sum[:])[:10]
 }
 
@@ -70,15 +90,15 @@ func WarmName(s catalog.Service, image string) string {
 // (or, with Warm, on the warm network, reusing running warm containers).
 // The stack is returned even on error so that Terminate can clean up.
 func Start(ctx context.Context, want []catalog.Service, o StackOptions) (*Stack, error) {
-	Prepare()
-	if o.Images == (Images{}) {
+	Prepare() // network.New below is testcontainers' first use in a process that only starts stacks
+	if len(o.Images) == 0 {
 		o.Images = ImagesFromEnv()
 	}
 	if o.DataNodes == 0 {
 		// Three, so that replication and DataNode loss can be taught.
 		o.DataNodes = 3
 	}
-	st := &Stack{Warm: o.Warm, StartDurations: map[catalog.Service]time.Duration{}}
+	st := &Stack{Warm: o.Warm, StartDurations: map[catalog.Service]time.Duration{}, running: map[catalog.Service]service{}}
 	if o.Warm {
 		if err := ensureNetwork(ctx, WarmNetwork); err != nil {
 			return st, fmt.Errorf("create network %s: %w", WarmNetwork, err)
@@ -102,44 +122,31 @@ func Start(ctx context.Context, want []catalog.Service, o StackOptions) (*Stack,
 		errs []error
 	)
 	for _, s := range dedupe(want) {
-		opts := []Option{WithNetworkName(st.Network), WithImage(o.Images.Of(s))}
+		d := Lookup(s)
+		if d == nil {
+			errs = append(errs, fmt.Errorf("unknown service %q", s))
+			continue
+		}
+		// WithDataNodes concerns HDFS only; the other services ignore it.
+		opts := []Option{WithNetworkName(st.Network), WithImage(o.Images.Of(s)), WithDataNodes(o.DataNodes)}
 		if o.Warm {
 			opts = append(opts, WithReuseName(WarmName(s, o.Images.Of(s))), WithLabels(map[string]string{LabelWarm: "true"}))
 		}
 		wg.Add(1)
-		go func(s catalog.Service, opts []Option) {
+		go func() {
 			defer wg.Done()
 			t0 := time.Now()
-			var err error
-			switch s {
-			case catalog.Kafka:
-				var k *KafkaContainer
-				k, err = Kafka(ctx, opts...)
-				mu.Lock()
-				st.Kafka = k
-				mu.Unlock()
-			case catalog.HDFS:
-				var h *HDFSContainer
-				h, err = HDFS(ctx, append(opts, WithDataNodes(o.DataNodes))...)
-				mu.Lock()
-				st.HDFS = h
-				mu.Unlock()
-			case catalog.Spark:
-				var sp *SparkContainer
-				sp, err = Spark(ctx, opts...)
-				mu.Lock()
-				st.Spark = sp
-				mu.Unlock()
-			default:
-				err = fmt.Errorf("unknown service %q", s)
-			}
+			r, err := d.start(ctx, st, opts)
 			mu.Lock()
 			defer mu.Unlock()
 			st.StartDurations[s] = time.Since(t0)
+			if r != nil && r.container() != nil {
+				st.running[s] = r
+			}
 			if err != nil {
 				errs = append(errs, err)
 			}
-		}(s, opts)
+		}()
 	}
 	wg.Wait()
 	return st, errors.Join(errs...)
@@ -152,7 +159,7 @@ func Start(ctx context.Context, want []catalog.Service, o StackOptions) (*Stack,
 // "kafka" alias on the warm network with its successor, so that a
 // container could reach either.
 func removeOutdatedWarm(ctx context.Context, want []catalog.Service, images Images) ([]string, error) {
-	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	cli, err := dockerClient(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -191,14 +198,8 @@ func dedupe(in []catalog.Service) []catalog.Service {
 // containers lists the stack's running parts by service.
 func (s *Stack) containers() map[catalog.Service]*testcontainers.DockerContainer {
 	out := map[catalog.Service]*testcontainers.DockerContainer{}
-	if s.Kafka != nil && s.Kafka.DockerContainer != nil {
-		out[catalog.Kafka] = s.Kafka.DockerContainer
-	}
-	if s.HDFS != nil && s.HDFS.DockerContainer != nil {
-		out[catalog.HDFS] = s.HDFS.DockerContainer
-	}
-	if s.Spark != nil && s.Spark.DockerContainer != nil {
-		out[catalog.Spark] = s.Spark.DockerContainer
+	for name, r := range s.running {
+		out[name] = r.container()
 	}
 	return out
 }
@@ -259,13 +260,15 @@ func (s *Stack) Health(ctx context.Context) error {
 
 // Restart restarts a service of the stack in place (see Session).
 func (s *Stack) Restart(ctx context.Context, svc catalog.Service, down time.Duration) error {
-	switch {
-	case svc == catalog.Kafka && s.Kafka != nil:
-		return s.Kafka.RestartBroker(ctx, down, 2*time.Minute)
-	case svc == catalog.Kafka:
-		return fmt.Errorf("restart kafka: not part of this stack")
+	d := Lookup(svc)
+	if d == nil || d.restart == nil {
+		return fmt.Errorf("restart %s: not supported", svc)
 	}
-	return fmt.Errorf("restart %s: not supported", svc)
+	r := s.running[svc]
+	if r == nil {
+		return fmt.Errorf("restart %s: not part of this stack", svc)
+	}
+	return d.restart(ctx, r, down)
 }
 
 // Endpoints are the addresses of a stack's services as seen from the host.
@@ -274,20 +277,14 @@ type Endpoints = endpoints.Endpoints
 // Endpoints returns the host-side addresses of the running services.
 func (s *Stack) Endpoints() Endpoints {
 	e := Endpoints{Network: s.Network}
-	if s.Kafka != nil {
-		e.KafkaBrokers = s.Kafka.Brokers
-	}
-	if s.HDFS != nil {
-		e.HDFSNameNode, e.HDFSDataNodes, e.HDFSWebUI = s.HDFS.NameNode, s.HDFS.DataNodes, s.HDFS.WebUI
-	}
-	if s.Spark != nil {
-		e.SparkThrift, e.SparkUI = s.Spark.Thrift, s.Spark.UI
+	for _, r := range s.running {
+		r.addEndpoints(&e)
 	}
 	return e
 }
 
 func ensureNetwork(ctx context.Context, name string) error {
-	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	cli, err := dockerClient(ctx)
 	if err != nil {
 		return err
 	}
@@ -314,7 +311,7 @@ type Memory struct {
 
 // MemoryUse samples the memory of each running service.
 func (s *Stack) MemoryUse(ctx context.Context) (map[catalog.Service]Memory, error) {
-	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	cli, err := dockerClient(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -19,8 +19,7 @@ import (
 // With all set, it removes warm services too (`delab down`); services in
 // use by a running delab process are always left alone.
 func Sweep(ctx context.Context, all bool) (removed []string, err error) {
-	Prepare()
-	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	cli, err := dockerClient(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -53,7 +53,7 @@ func run(ctx context.Context, runs, n int) error {
 	}
 	defer admin.Close()
 	events := reliableproducer.Events(1, n)
-	fmt.Printf("reference producer, %d events of ~80 bytes to a topic of 3 partitions, broker %s\n", n, services.ImagesFromEnv().Kafka)
+	fmt.Printf("reference producer, %d events of ~80 bytes to a topic of 3 partitions, broker %s\n", n, services.ImagesFromEnv().Of(catalog.Kafka))
 	var rates []float64
 	for i := range runs {
 		topic := fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i)

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/delab-dev/delab/checker/catalog"
 	"github.com/delab-dev/delab/checker/engine"
 	"github.com/delab-dev/delab/checker/grader"
@@ -38,7 +40,9 @@ type Factory struct {
 	StateDir func() (string, error)
 	// Now is the clock.
 	Now func() time.Time
-	// Images returns the service images to use (flags, then DELAB_*_IMAGE, then the pinned official ones).
+	// Images returns the service images to use (flags, then DELAB_*_IMAGE,
+	// then the stand-ins `make images` built, then the pinned official
+	// ones), resolved on the first call and the same after it.
 	Images func() services.Images
 	// Services returns the provider for labs that need Kafka, HDFS or Spark.
 	Services func() services.Provider
@@ -96,7 +100,7 @@ func NewFactory(io *IOStreams) *Factory {
 			return filepath.Dir(p), err
 		},
 		Now:    time.Now,
-		Images: services.ImagesFromEnv,
+		Images: sync.OnceValue(services.ImagesFromEnv),
 	}
 	f.Services = func() services.Provider {
 		return &services.Docker{
@@ -105,6 +109,22 @@ func NewFactory(io *IOStreams) *Factory {
 		}
 	}
 	return f
+}
+
+// addImageFlags adds a --<service>-image flag per service to root and
+// makes f.Images resolve them, once, after the flags are parsed.
+func addImageFlags(root *cobra.Command, f *Factory) {
+	chosen := map[catalog.Service]*string{}
+	for _, d := range services.Definitions() {
+		chosen[d.Name] = root.PersistentFlags().String(d.ImageFlag, "", d.Title+" image (default $"+d.ImageEnv+" or "+d.DefaultImage+")")
+	}
+	f.Images = sync.OnceValue(func() services.Images {
+		flags := map[catalog.Service]string{}
+		for s, v := range chosen {
+			flags[s] = *v
+		}
+		return services.ResolveImages(flags)
+	})
 }
 
 // sweepLeftovers removes containers that killed delab runs left behind,

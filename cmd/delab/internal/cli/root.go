@@ -16,7 +16,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/delab-dev/delab/checker/progress"
-	"github.com/delab-dev/delab/checker/services"
 )
 
 // Exit codes, documented in the README.
@@ -65,24 +64,7 @@ Run delab with no command for your dashboard and the next step to take.`,
 	}
 	root.PersistentFlags().StringVar(&repo, "repo", "", "your delab checkout (default: the folder holding labs/ at or above the working directory, or $DELAB_REPO)")
 	repoFlag := func() string { return repo }
-	var images services.Images
-	root.PersistentFlags().StringVar(&images.Kafka, "kafka-image", "", "Kafka image (default $DELAB_KAFKA_IMAGE or "+services.DefaultKafkaImage+")")
-	root.PersistentFlags().StringVar(&images.HDFS, "hdfs-image", "", "HDFS image (default $DELAB_HDFS_IMAGE or "+services.DefaultHDFSImage+")")
-	root.PersistentFlags().StringVar(&images.Spark, "spark-image", "", "Spark image (default $DELAB_SPARK_IMAGE or "+services.DefaultSparkImage+")")
-	envImages := f.Images
-	f.Images = func() services.Images {
-		i := envImages()
-		if images.Kafka != "" {
-			i.Kafka = images.Kafka
-		}
-		if images.HDFS != "" {
-			i.HDFS = images.HDFS
-		}
-		if images.Spark != "" {
-			i.Spark = images.Spark
-		}
-		return i
-	}
+	addImageFlags(root, f)
 	check := NewCmdCheck(f, repoFlag, nil)
 	watch := NewCmdWatch(f, repoFlag, nil)
 	hint := NewCmdHint(f, nil)

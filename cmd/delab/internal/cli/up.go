@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -22,24 +21,27 @@ type UpOptions struct {
 // NewCmdUp builds `delab up`.
 func NewCmdUp(f *Factory, runF func(context.Context, *UpOptions) error) *cobra.Command {
 	opts := &UpOptions{IO: f.IO, Factory: f}
+	var names, titles []string
+	for _, d := range services.Definitions() {
+		names, titles = append(names, string(d.Name)), append(titles, d.Title)
+	}
 	return &cobra.Command{
-		Use:   "up [kafka|hdfs|spark]...",
+		Use:   "up [" + strings.Join(names, "|") + "]...",
 		Short: "Start services and keep them running between checks",
-		Long: `Start Kafka, HDFS and Spark (or the ones named) in Docker and keep them
+		Long: `Start ` + sentence(titles, "and") + ` (or the ones named) in Docker and keep them
 running, so that every check reuses them instead of starting its own:
 a check against warm services takes seconds. Stop them with delab down.`,
-		ValidArgs: []string{"kafka", "hdfs", "spark"},
+		ValidArgs: names,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, a := range args {
-				switch s := catalog.Service(strings.ToLower(a)); s {
-				case catalog.Kafka, catalog.HDFS, catalog.Spark:
-					opts.Services = append(opts.Services, s)
-				default:
-					return &exitCodeError{code: ExitError, err: fmt.Errorf("unknown service %q (kafka, hdfs or spark)", a)}
+				s := catalog.Service(strings.ToLower(a))
+				if services.Lookup(s) == nil {
+					return &exitCodeError{code: ExitError, err: fmt.Errorf("unknown service %q (%s)", a, sentence(names, "or"))}
 				}
+				opts.Services = append(opts.Services, s)
 			}
 			if len(opts.Services) == 0 {
-				opts.Services = []catalog.Service{catalog.Kafka, catalog.HDFS, catalog.Spark}
+				opts.Services = services.Names()
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -69,21 +71,20 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 	w := opts.IO.Out
 	e := st.Endpoints()
 	fmt.Fprintf(w, "Services are up and stay up until %s:\n", cmdline("down"))
-	if st.Kafka != nil {
-		fmt.Fprintf(w, "  kafka  brokers %s (from containers: %s)  %s\n", strings.Join(e.KafkaBrokers, ","), services.KafkaInternalBroker, dur(st, catalog.Kafka))
-	}
-	if st.HDFS != nil {
-		var dn []string
-		for p, a := range e.HDFSDataNodes {
-			dn = append(dn, fmt.Sprintf("%d→%s", p, a))
+	for _, d := range services.Definitions() {
+		if st.Has(d.Name) {
+			fmt.Fprintf(w, "  %-6s %s  %s\n", d.Name, d.Summary(e), dur(st, d.Name))
 		}
-		sort.Strings(dn)
-		fmt.Fprintf(w, "  hdfs   namenode %s (from containers: %s), web UI %s, datanodes %s  %s\n", e.HDFSNameNode, services.HDFSNameNodeURI, e.HDFSWebUI, strings.Join(dn, " "), dur(st, catalog.HDFS))
-	}
-	if st.Spark != nil {
-		fmt.Fprintf(w, "  spark  thrift (HiveServer2) %s, UI and REST API %s  %s\n", e.SparkThrift, e.SparkUI, dur(st, catalog.Spark))
 	}
 	return nil
+}
+
+// sentence joins items as a sentence lists them: "a, b and c".
+func sentence(items []string, last string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " " + last + " " + items[len(items)-1]
 }
 
 func dur(st *services.Stack, s catalog.Service) string {
