@@ -252,6 +252,10 @@ loop:
 		logs.Close()
 	}
 	o.output = out.String()
+	if f, err := os.Open(filepath.Join(resultDir, "result")); err == nil {
+		o.raw, _ = io.ReadAll(io.LimitReader(f, 16<<20))
+		f.Close()
+	}
 	return o.verdict(ctx, opts)
 }
 
