@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -94,14 +95,8 @@ func (e *Engine) build(ctx context.Context, work string, src Source, g *grader.L
 	if err := os.WriteFile(filepath.Join(work, "delab_kit.go"), []byte(kitSource), 0o644); err != nil {
 		return "", nil, err
 	}
-	for _, k := range g.Kits {
-		src, err := kits.ReadFile("kit_" + k + ".go.txt")
-		if err != nil {
-			return "", nil, fmt.Errorf("lab %s asks for unknown kit %q", g.ID, k)
-		}
-		if err := os.WriteFile(filepath.Join(work, kitFile(k)), src, 0o644); err != nil {
-			return "", nil, err
-		}
+	if err := writeKits(work, g); err != nil {
+		return "", nil, err
 	}
 
 	bin := filepath.Join(work, "lab.bin")
@@ -146,6 +141,24 @@ func (e *Engine) moduleFiles(src Source) (gomod, sum []byte, err error) {
 		sum = s
 	}
 	return gomod, sum, nil
+}
+
+// writeKits writes the client kit of each of g.Kits into work; a service
+// the engine has no kit for gets none.
+func writeKits(work string, g *grader.Lab) error {
+	for _, k := range g.Kits {
+		src, err := kits.ReadFile("kit_" + k + ".go.txt")
+		switch {
+		case err != nil && slices.Contains(catalog.Services, catalog.Service(k)):
+			continue
+		case err != nil:
+			return fmt.Errorf("lab %s asks for unknown kit %q", g.ID, k)
+		}
+		if err := os.WriteFile(filepath.Join(work, kitFile(k)), src, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // cleanBuildDir removes every entry of a build folder that the next build

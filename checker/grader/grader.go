@@ -27,7 +27,8 @@ const LearnerImport = "delab.local/work/learner"
 
 // Lab is the trusted half of a lab.
 type Lab struct {
-	// ID matches the catalog id, e.g. "start/01-logs-to-metrics".
+	// ID matches the catalog id, e.g. "start/01-logs-to-metrics". The
+	// registry (checker/graders) sets it from the grader's folder.
 	ID string
 	// Harness is the source of a Go main package that calls the learner's
 	// code through LearnerImport, using delabStart and delabReturn from the
@@ -38,9 +39,11 @@ type Lab struct {
 	Starter []byte
 	// Checks implements each check id listed in the lab's lab.yaml.
 	Checks map[string]CheckFunc
-	// Kits names the engine's client kits the harness uses ("kafka",
-	// "hdfs", "spark"): each adds a function that builds a ready client
-	// from the endpoints, so no learner fights container networking.
+	// Kits names the services whose client kits the engine compiles into
+	// the harness ("kafka", "hdfs", "spark"): each adds a function that
+	// builds a ready client from the endpoints, so no learner fights
+	// container networking. The registry (checker/graders) sets it to the
+	// services the lab's lab.yaml lists.
 	Kits []string
 }
 

@@ -32,10 +32,8 @@ var starter []byte
 
 // Lab is the trusted grader for labs/hdfs/01-put-and-get.
 var Lab = grader.Lab{
-	ID:      "hdfs/01-put-and-get",
 	Harness: harness,
 	Starter: starter,
-	Kits:    []string{"hdfs"},
 	Checks: map[string]grader.CheckFunc{
 		"put-content": func(ctx context.Context, h *grader.Harness) error {
 			_, err := put(ctx, h, 3_500_000, 1<<20, 2)

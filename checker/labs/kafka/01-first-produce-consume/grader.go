@@ -26,10 +26,8 @@ var starter []byte
 
 // Lab is the trusted grader for labs/kafka/01-first-produce-consume.
 var Lab = grader.Lab{
-	ID:      "kafka/01-first-produce-consume",
 	Harness: harness,
 	Starter: starter,
-	Kits:    []string{"kafka"},
 	Checks: map[string]grader.CheckFunc{
 		"produce-all":     produceAll,
 		"keyed-by-device": keyedByDevice,

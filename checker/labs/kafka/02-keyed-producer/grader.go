@@ -29,10 +29,8 @@ var starter []byte
 
 // Lab is the trusted grader for labs/kafka/02-keyed-producer.
 var Lab = grader.Lab{
-	ID:      "kafka/02-keyed-producer",
 	Harness: harness,
 	Starter: starter,
-	Kits:    []string{"kafka"},
 	Checks: map[string]grader.CheckFunc{
 		"topic":   topic,
 		"once":    once,

@@ -32,10 +32,8 @@ var starter []byte
 
 // Lab is the trusted grader for labs/kafka/03-reliable-producer.
 var Lab = grader.Lab{
-	ID:      "kafka/03-reliable-producer",
 	Harness: harness,
 	Starter: starter,
-	Kits:    []string{"kafka"},
 	Checks: map[string]grader.CheckFunc{
 		"delivered":    delivered,
 		"exactly-once": exactlyOnce,

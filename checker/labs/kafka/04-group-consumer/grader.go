@@ -35,10 +35,8 @@ var starter []byte
 
 // Lab is the trusted grader for labs/kafka/04-group-consumer.
 var Lab = grader.Lab{
-	ID:      "kafka/04-group-consumer",
 	Harness: harness,
 	Starter: starter,
-	Kits:    []string{"kafka"},
 	Checks: map[string]grader.CheckFunc{
 		"from-the-start":  fromTheStart,
 		"no-double-count": noDoubleCount,

@@ -31,10 +31,8 @@ var starter []byte
 
 // Lab is the trusted grader for labs/kafka/05-exactly-once.
 var Lab = grader.Lab{
-	ID:      "kafka/05-exactly-once",
 	Harness: harness,
 	Starter: starter,
-	Kits:    []string{"kafka"},
 	Checks: map[string]grader.CheckFunc{
 		"results":          results,
 		"committed-input":  committedInput,

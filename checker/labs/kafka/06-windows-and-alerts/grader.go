@@ -30,10 +30,8 @@ var starter []byte
 
 // Lab is the trusted grader for labs/kafka/06-windows-and-alerts.
 var Lab = grader.Lab{
-	ID:      "kafka/06-windows-and-alerts",
 	Harness: harness,
 	Starter: starter,
-	Kits:    []string{"kafka"},
 	Checks: map[string]grader.CheckFunc{
 		"windows": windows,
 		"late":    late,

@@ -31,7 +31,6 @@ var starter []byte
 
 // Lab is the trusted grader for labs/serialization/01-csv-to-arrow.
 var Lab = grader.Lab{
-	ID:      "serialization/01-csv-to-arrow",
 	Harness: harness,
 	Starter: starter,
 	Checks: map[string]grader.CheckFunc{

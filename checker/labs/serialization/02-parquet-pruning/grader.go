@@ -33,7 +33,6 @@ var starter []byte
 
 // Lab is the trusted grader for labs/serialization/02-parquet-pruning.
 var Lab = grader.Lab{
-	ID:      "serialization/02-parquet-pruning",
 	Harness: harness,
 	Starter: starter,
 	Checks: map[string]grader.CheckFunc{

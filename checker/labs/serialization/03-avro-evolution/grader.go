@@ -30,7 +30,6 @@ var starter []byte
 
 // Lab is the trusted grader for labs/serialization/03-avro-evolution.
 var Lab = grader.Lab{
-	ID:      "serialization/03-avro-evolution",
 	Harness: harness,
 	Starter: starter,
 	Checks: map[string]grader.CheckFunc{

@@ -44,7 +44,6 @@ var starter []byte
 
 // Lab is the trusted grader for labs/serialization/04-format-shootout.
 var Lab = grader.Lab{
-	ID:      "serialization/04-format-shootout",
 	Harness: harness,
 	Starter: starter,
 	Checks: map[string]grader.CheckFunc{

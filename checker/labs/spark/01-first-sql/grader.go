@@ -26,10 +26,8 @@ var starter []byte
 
 // Lab is the trusted grader for labs/spark/01-first-sql.
 var Lab = grader.Lab{
-	ID:      "spark/01-first-sql",
 	Harness: harness,
 	Starter: starter,
-	Kits:    []string{"spark"},
 	Checks: map[string]grader.CheckFunc{
 		"site-stats": func(ctx context.Context, h *grader.Harness) error {
 			truth, got, err := run(ctx, h)

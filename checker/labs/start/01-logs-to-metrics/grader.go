@@ -25,7 +25,6 @@ var starter []byte
 
 // Lab is the trusted grader for labs/start/01-logs-to-metrics.
 var Lab = grader.Lab{
-	ID:      "start/01-logs-to-metrics",
 	Harness: harness,
 	Starter: starter,
 	Checks: map[string]grader.CheckFunc{
