@@ -29,9 +29,11 @@ import (
 type Stack struct {
 	// Network is the Docker network's name.
 	Network string
-	Kafka   *KafkaContainer
-	HDFS    *HDFSContainer
-	Spark   *SparkContainer
+	// Kafka, HDFS and Spark are the services started, typed for callers
+	// that use one directly; nil for a service the stack does not run.
+	Kafka *KafkaContainer
+	HDFS  *HDFSContainer
+	Spark *SparkContainer
 	// Warm stacks were started by `delab up` and outlive this process.
 	Warm bool
 	// StartDurations records how long each service took to become ready.
@@ -43,7 +45,7 @@ type Stack struct {
 	ownNetwork *testcontainers.DockerNetwork
 	// running holds the services that have a container, by name.
 	running map[catalog.Service]service
-	// mu guards the typed fields (Kafka, HDFS, Spark) while services start.
+	// mu guards what the services' concurrent starts write.
 	mu sync.Mutex
 }
 
@@ -118,13 +120,14 @@ func Start(ctx context.Context, want []catalog.Service, o StackOptions) (*Stack,
 	}
 	var (
 		wg   sync.WaitGroup
-		mu   sync.Mutex
 		errs []error
 	)
 	for _, s := range dedupe(want) {
 		d := Lookup(s)
 		if d == nil {
+			st.mu.Lock()
 			errs = append(errs, fmt.Errorf("unknown service %q", s))
+			st.mu.Unlock()
 			continue
 		}
 		// WithDataNodes concerns HDFS only; the other services ignore it.
@@ -137,8 +140,8 @@ func Start(ctx context.Context, want []catalog.Service, o StackOptions) (*Stack,
 			defer wg.Done()
 			t0 := time.Now()
 			r, err := d.start(ctx, st, opts)
-			mu.Lock()
-			defer mu.Unlock()
+			st.mu.Lock()
+			defer st.mu.Unlock()
 			st.StartDurations[s] = time.Since(t0)
 			if r != nil && r.container() != nil {
 				st.running[s] = r
