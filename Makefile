@@ -34,20 +34,29 @@ vet:
 	@# No `tee /dev/stderr` here: tee reopens it with O_TRUNC and wipes a log file.
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "$$out"; echo "gofmt needed on the files above"; exit 1; fi
 
-## golden: rewrite grader transcripts after an intended change (review the diff!)
+## golden: rewrite grader transcripts after an intended change (review the diff!).
+## LAB=<id> (or its start, e.g. LAB=kafka/03) rewrites that lab's only.
 golden:
-	$(GO) test -timeout 60m ./checker/labproof -run TestLabsProveTheirGraders -update
+	@run=TestLabsProveTheirGraders; \
+	if [ -n "$(LAB)" ]; then \
+	  set -- checker/labs/$(LAB)*/proof.yaml; \
+	  if [ $$# -ne 1 ] || [ ! -f "$$1" ]; then echo "LAB=$(LAB) must name one lab, e.g. LAB=kafka/03 or LAB=kafka/03-reliable-producer" >&2; exit 2; fi; \
+	  id=$${1#checker/labs/}; id=$${id%/proof.yaml}; \
+	  run="$$run/^$${id%%/*}\$$/^$${id#*/}\$$/"; \
+	  echo "rewriting the golden transcripts of $$id"; \
+	fi; \
+	echo $(GO) test -timeout 60m ./checker/labproof -run "'$$run'" -update; \
+	$(GO) test -timeout 60m ./checker/labproof -run "$$run" -update
 
 ## generate: refresh the grader registry after adding a lab under checker/labs
 generate:
 	$(GO) generate ./checker/graders
 
-## starters: snapshot each lab's starter code (labs/...) into checker/labs/.../starter.txtar
+## starters: snapshot each lab's starter code (labs/...) into checker/labs/.../starter.txtar.
+## A lab whose labs/ files differ from its committed starter (your own
+## solution, perhaps) is left alone unless FORCE=1; LAB=<id> does one lab.
 starters:
-	@for d in checker/labs/*/*/; do \
-	  id=$${d#checker/labs/}; id=$${id%/}; [ -d labs/$$id ] || continue; out=$$d/starter.txtar; : > $$out; \
-	  for f in labs/$$id/*.go; do case $$f in *_test.go) continue;; esac; printf -- '-- %s --\n' "$$(basename $$f)" >> $$out; cat $$f >> $$out; done; \
-	  echo "wrote $$out"; done
+	@FORCE=$(FORCE) bash checker/labs/starters.sh $(LAB)
 
 ## bench: time `delab check` on the first lab (warm and empty build cache), the
 ## format table of serialization/04, the reference Kafka producer's rate, then
