@@ -49,8 +49,9 @@ golden:
 	$(GO) test -timeout 60m ./checker/labproof -run "$$run" -update
 
 ## generate: refresh the grader registry after adding a lab under checker/labs
+## or changing the services a lab.yaml lists (they give the lab its kits)
 generate:
-	$(GO) generate ./checker/graders
+	$(GO) generate ./checker/registry
 
 ## starters: snapshot each lab's starter code (labs/...) into checker/labs/.../starter.txtar.
 ## A lab whose labs/ files differ from its committed starter (your own

@@ -19,7 +19,7 @@ import (
 
 	"github.com/delab-dev/delab/checker/catalog"
 	"github.com/delab-dev/delab/checker/engine"
-	"github.com/delab-dev/delab/checker/graders"
+	"github.com/delab-dev/delab/checker/registry"
 	"github.com/delab-dev/delab/checker/report"
 	"github.com/delab-dev/delab/checker/services"
 	"github.com/delab-dev/delab/labs"
@@ -79,7 +79,7 @@ func run(ctx context.Context, repo string, runs int) error {
 	defer os.RemoveAll(buildRoot)
 	fmt.Fprintln(w, "warm check (reference solution)\tmedian s\tmin s\tmax s")
 	for _, id := range []string{"kafka/01-first-produce-consume", "hdfs/01-put-and-get", "spark/01-first-sql"} {
-		lab, g := c.Lab(id), graders.ByID(id)
+		lab, g := c.Lab(id), registry.ByID(id)
 		src := engine.Source{Dir: filepath.Join(repo, "checker", "labs", filepath.FromSlash(id), "solution"), ModuleDir: repo, Display: lab.Dir}
 		// Build the way `delab check` does: in a reused per-lab folder.
 		e := &engine.Engine{Services: provider, BuildRoot: buildRoot}

@@ -28,7 +28,7 @@ const LearnerImport = "delab.local/work/learner"
 // Lab is the trusted half of a lab.
 type Lab struct {
 	// ID matches the catalog id, e.g. "start/01-logs-to-metrics". The
-	// registry (checker/graders) sets it from the grader's folder.
+	// registry (checker/registry) sets it from the grader's folder.
 	ID string
 	// Harness is the source of a Go main package that calls the learner's
 	// code through LearnerImport, using delabStart and delabReturn from the
@@ -42,7 +42,7 @@ type Lab struct {
 	// Kits names the services whose client kits the engine compiles into
 	// the harness ("kafka", "hdfs", "spark"): each adds a function that
 	// builds a ready client from the endpoints, so no learner fights
-	// container networking. The registry (checker/graders) sets it to the
+	// container networking. The registry (checker/registry) sets it to the
 	// services the lab's lab.yaml lists.
 	Kits []string
 }

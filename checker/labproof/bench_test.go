@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/delab-dev/delab/checker/engine"
-	"github.com/delab-dev/delab/checker/graders"
+	"github.com/delab-dev/delab/checker/registry"
 	"github.com/delab-dev/delab/checker/report"
 )
 
@@ -19,7 +19,7 @@ import (
 func BenchmarkCheckLogsToMetrics(b *testing.B) {
 	c := loadCatalogB(b)
 	lab := c.Lab("start/01-logs-to-metrics")
-	g := graders.ByID(lab.ID)
+	g := registry.ByID(lab.ID)
 	src := engine.Source{Dir: filepath.Join(repoRoot, "checker", "labs", "start", "01-logs-to-metrics", "solution"), ModuleDir: repoRoot, Display: lab.Dir}
 	for _, mode := range []string{"warm", "cold"} {
 		b.Run(mode, func(b *testing.B) {
@@ -53,7 +53,7 @@ func BenchmarkCheckLogsToMetrics(b *testing.B) {
 func BenchmarkSandboxOverhead(b *testing.B) {
 	c := loadCatalogB(b)
 	lab := c.Lab("start/01-logs-to-metrics")
-	g := graders.ByID(lab.ID)
+	g := registry.ByID(lab.ID)
 	src := engine.Source{Dir: filepath.Join(repoRoot, "checker", "labs", "start", "01-logs-to-metrics", "solution"), ModuleDir: repoRoot, Display: lab.Dir}
 	for _, mode := range []string{engine.SandboxProcess, engine.SandboxContainer} {
 		b.Run(mode, func(b *testing.B) {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/delab-dev/delab/checker/catalog"
 	"github.com/delab-dev/delab/checker/engine"
-	"github.com/delab-dev/delab/checker/graders"
+	"github.com/delab-dev/delab/checker/registry"
 	"github.com/delab-dev/delab/checker/report"
 	"github.com/delab-dev/delab/checker/services"
 )
@@ -48,7 +48,7 @@ func gradeKafkaFixture(t *testing.T, ctx context.Context, fixture string, p serv
 	c := loadCatalog(t)
 	lab := c.Lab("kafka/01-first-produce-consume")
 	src := engine.Source{Dir: filepath.Join("testdata", fixture), ModuleDir: repoRoot, Display: lab.Dir}
-	return (&engine.Engine{Services: p}).Grade(ctx, lab, graders.ByID(lab.ID), src)
+	return (&engine.Engine{Services: p}).Grade(ctx, lab, registry.ByID(lab.ID), src)
 }
 
 func TestServicesAreRemovedAfterALearnerPanic(t *testing.T) {
@@ -149,7 +149,7 @@ func TestADeadServiceIsReportedAsAServiceFailure(t *testing.T) {
 	c := loadCatalog(t)
 	lab := c.Lab("kafka/01-first-produce-consume")
 	src := engine.Source{Dir: filepath.Join(repoRoot, "checker", "labs", "kafka", "01-first-produce-consume", "solution"), ModuleDir: repoRoot, Display: lab.Dir}
-	res := (&engine.Engine{Services: killing{&services.Docker{}}}).Grade(context.Background(), lab, graders.ByID(lab.ID), src)
+	res := (&engine.Engine{Services: killing{&services.Docker{}}}).Grade(context.Background(), lab, registry.ByID(lab.ID), src)
 	require.NotEmpty(t, res.Checks)
 	first := res.Checks[0]
 	assert.Equal(t, report.Error, first.Status, "never charged to the learner")

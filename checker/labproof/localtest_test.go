@@ -17,7 +17,7 @@ import (
 
 	"github.com/delab-dev/delab/checker/catalog"
 	"github.com/delab-dev/delab/checker/grader"
-	"github.com/delab-dev/delab/checker/graders"
+	"github.com/delab-dev/delab/checker/registry"
 )
 
 // serviceVars are the variables the labs' local tests read the addresses
@@ -41,7 +41,7 @@ func TestLearnerLocalTestsProveThemselves(t *testing.T) {
 	goBin := goTool(t)
 	for _, lab := range c.Labs() {
 		lab := lab
-		g := graders.ByID(lab.ID)
+		g := registry.ByID(lab.ID)
 		require.NotNil(t, g, lab.ID)
 		run := true
 		for _, s := range lab.Services {
@@ -96,7 +96,7 @@ func TestEveryLabHasALocalTest(t *testing.T) {
 			return nil
 		})
 		assert.Positive(t, samples, "%s: testdata/ holds the local tests' sample input", lab.Dir)
-		for _, name := range grader.StarterFiles(graders.ByID(lab.ID).Starter) {
+		for _, name := range grader.StarterFiles(registry.ByID(lab.ID).Starter) {
 			assert.False(t, strings.HasSuffix(name, "_test.go"), "%s: starter.txtar holds %s: `make starters` must leave tests out", lab.ID, name)
 		}
 	}

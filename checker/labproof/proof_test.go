@@ -18,7 +18,7 @@ import (
 	"github.com/delab-dev/delab/checker/catalog"
 	"github.com/delab-dev/delab/checker/engine"
 	"github.com/delab-dev/delab/checker/grader"
-	"github.com/delab-dev/delab/checker/graders"
+	"github.com/delab-dev/delab/checker/registry"
 	"github.com/delab-dev/delab/checker/report"
 	"github.com/delab-dev/delab/checker/services"
 	"github.com/delab-dev/delab/labs"
@@ -103,8 +103,8 @@ func loadCatalogB(b *testing.B) *catalog.Catalog {
 func TestEveryLabHasAGraderAndEveryGraderALab(t *testing.T) {
 	c := loadCatalog(t)
 	for _, l := range c.Labs() {
-		g := graders.ByID(l.ID)
-		if assert.NotNil(t, g, "lab %s has no grader under checker/labs (then run go generate ./checker/graders)", l.ID) {
+		g := registry.ByID(l.ID)
+		if assert.NotNil(t, g, "lab %s has no grader under checker/labs (then run go generate ./checker/registry)", l.ID) {
 			for _, ch := range l.Checks {
 				assert.NotNil(t, g.Checks[ch.ID], "lab %s: grader has no function for check %q", l.ID, ch.ID)
 			}
@@ -113,7 +113,7 @@ func TestEveryLabHasAGraderAndEveryGraderALab(t *testing.T) {
 			}
 		}
 	}
-	for _, g := range graders.All() {
+	for _, g := range registry.All() {
 		assert.NotNil(t, c.Lab(g.ID), "grader %s has no lab.yaml", g.ID)
 	}
 }
@@ -121,7 +121,7 @@ func TestEveryLabHasAGraderAndEveryGraderALab(t *testing.T) {
 // TestWorkingCopyMatchesStarter keeps labs/ (what a learner edits) equal to
 // the pristine starter that `delab reset` restores and the proof grades.
 func TestWorkingCopyMatchesStarter(t *testing.T) {
-	for _, g := range graders.All() {
+	for _, g := range registry.All() {
 		a := txtar.Parse(g.Starter)
 		require.NotEmpty(t, a.Files, g.ID)
 		dir := filepath.Join(repoRoot, "labs", filepath.FromSlash(g.ID))
@@ -149,7 +149,7 @@ func TestLabsProveTheirGraders(t *testing.T) {
 	c := loadCatalog(t)
 	for _, lab := range c.Labs() {
 		lab := lab
-		g := graders.ByID(lab.ID)
+		g := registry.ByID(lab.ID)
 		require.NotNil(t, g)
 		graderDir := filepath.Join(repoRoot, "checker", "labs", filepath.FromSlash(lab.ID))
 		proof, err := LoadProof(filepath.Join(graderDir, "proof.yaml"))
@@ -260,7 +260,7 @@ func TestReferencesPassUnderOtherSeeds(t *testing.T) {
 					e.Services = serviceProvider(t)
 				}
 				src := engine.Source{Dir: filepath.Join(repoRoot, "checker", "labs", filepath.FromSlash(lab.ID), "solution"), ModuleDir: repoRoot, Display: lab.Dir}
-				res := e.Grade(context.Background(), lab, graders.ByID(lab.ID), src)
+				res := e.Grade(context.Background(), lab, registry.ByID(lab.ID), src)
 				for _, ch := range res.Checks {
 					assert.Equal(t, report.Passed, ch.Status, "%s with seed %d: %s %s", ch.ID, seed, ch.Message, ch.Actual)
 				}

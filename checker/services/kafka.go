@@ -159,8 +159,8 @@ done`
 // known length, not one that depends on how fast the JVM starts), and
 // waits until the broker in the same container has started again:
 // same ports, same advertised listener, same log directory. It is the
-// checker's fault injection; containers started before this supervisor
-// existed (an old warm broker) cannot do it and say so.
+// checker's fault injection; a broker container without the supervisor
+// (a warm one an older delab started) cannot do it, and says so.
 func (k *KafkaContainer) RestartBroker(ctx context.Context, down, timeout time.Duration) error {
 	before, err := k.countLog(ctx, kafkaStartedLog)
 	if err != nil {

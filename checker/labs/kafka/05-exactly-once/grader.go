@@ -380,11 +380,11 @@ func crashInTheTxn(ctx context.Context, h *grader.Harness) error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	// The harness has stopped the process dead (SIGSTOP). Waiting out
-	// more than an auto-commit interval before the kill makes every run
-	// prove that: if the process went on, an at-least-once pipeline
-	// could commit all it had produced and pass (as it did, now and then,
-	// when the stop only blocked transform and the kill came late).
+	// The harness has stopped the whole process (SIGSTOP), not only
+	// transform: were its other goroutines to go on, an at-least-once
+	// pipeline could auto-commit all it had produced before the kill and
+	// pass. Waiting out more than an auto-commit interval before the kill
+	// makes every run show that nothing commits in the meantime.
 	time.Sleep(killAfter)
 	p.Stop()
 	h.Logf("killed your pipeline (SIGKILL) there, in the middle of a transaction")

@@ -16,8 +16,8 @@ import (
 	"github.com/delab-dev/delab/checker/catalog"
 	"github.com/delab-dev/delab/checker/engine"
 	"github.com/delab-dev/delab/checker/grader"
-	"github.com/delab-dev/delab/checker/graders"
 	"github.com/delab-dev/delab/checker/progress"
+	"github.com/delab-dev/delab/checker/registry"
 	"github.com/delab-dev/delab/checker/services"
 	"github.com/delab-dev/delab/labs"
 	"github.com/delab-dev/delab/lessons"
@@ -82,7 +82,7 @@ func NewFactory(io *IOStreams) *Factory {
 	f := &Factory{
 		IO:      io,
 		Catalog: func() (*catalog.Catalog, error) { return catalog.Load(lessons.FS, labs.FS) },
-		Grader:  graders.ByID,
+		Grader:  registry.ByID,
 		Progress: func() (*progress.Store, error) {
 			p, err := progress.DefaultPath()
 			return &progress.Store{Path: p}, err

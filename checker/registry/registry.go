@@ -1,8 +1,8 @@
-// Package graders lists every lab's trusted grader. The list lives in
-// registry_gen.go, written by `go generate ./checker/graders` from the
+// Package registry lists every lab's trusted grader. The list lives in
+// registry_gen.go, written by `go generate ./checker/registry` from the
 // folders under checker/labs and the labs' lab.yaml, so adding a lab means
 // adding files.
-package graders
+package registry
 
 //go:generate go run ./gen
 

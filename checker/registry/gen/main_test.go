@@ -14,7 +14,7 @@ func TestRegistryIsUpToDate(t *testing.T) {
 	require.NoError(t, err)
 	got, err := os.ReadFile(filepath.Join("..", "registry_gen.go"))
 	require.NoError(t, err)
-	assert.Equal(t, string(want), string(got), "registry_gen.go is stale: run `go generate ./checker/graders`")
+	assert.Equal(t, string(want), string(got), "registry_gen.go is stale: run `go generate ./checker/registry`")
 }
 
 func TestGenerateListsEveryGraderFolder(t *testing.T) {

@@ -1,4 +1,4 @@
-package graders
+package registry
 
 import (
 	"os/exec"
