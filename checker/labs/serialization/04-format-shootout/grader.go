@@ -523,18 +523,29 @@ func badInput(ctx context.Context, h *grader.Harness) error {
 			h.Logf("%s, %s → error: %s", c.format, c.what, g.Error)
 		}
 	}
-	h.Logf("running Measure(\"out\", no readings, 3 rounds)")
-	res, err = h.Run(ctx, grader.RunOptions{Args: []string{"empty", h.Path("empty")}})
+	// The directory must exist and be writable: if it did not, any Measure
+	// would fail on its first file and pass this check without looking at
+	// its readings at all. The lesson's "empty input" is zero readings,
+	// whether the slice is nil or empty (an empty JSON array decodes to an
+	// empty, non-nil slice), so both are asked.
+	dir := h.Path("empty-out")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	h.Logf("running Measure(\"empty-out\", no readings, 3 rounds) into an existing, writable, empty directory: once with a nil slice, once with an empty one")
+	res, err = h.Run(ctx, grader.RunOptions{Args: []string{"empty", dir}})
 	if err != nil {
 		return err
 	}
-	var msg string
-	// A value that does not decode leaves msg empty: no error.
-	_ = grader.UnmarshalArtifact("result of Measure", res.Value, &msg)
-	if msg == "" {
-		return grader.Mismatch("Measure with no readings must return an error: there is nothing to measure", "an error", "no error")
+	var msgs []string
+	// A value that does not decode leaves msgs empty: no error.
+	_ = grader.UnmarshalArtifact("result of Measure", res.Value, &msgs)
+	for i, what := range []string{"nil", "[]Reading{}"} {
+		if i >= len(msgs) || msgs[i] == "" {
+			return grader.Mismatch(fmt.Sprintf("Measure with no readings (%s) must return an error: there is nothing to measure", what), "an error", "no error")
+		}
+		h.Logf("no readings (%s) → error: %s", what, msgs[i])
 	}
-	h.Logf("no readings → error: %s", msg)
 	return nil
 }
 
