@@ -49,6 +49,13 @@ type containerRunner struct {
 	// serviceEnv replaces the host-side service variables a run is given
 	// with their in-network values.
 	serviceEnv []string
+	pending    sync.WaitGroup // container removals in flight
+}
+
+// close waits until every container this runner started is removed.
+func (c *containerRunner) close() {
+	c.pending.Wait()
+	c.cli.Close()
 }
 
 var sandboxImageOnce struct {
@@ -180,10 +187,16 @@ func (c *containerRunner) Run(ctx context.Context, opts grader.RunOptions) (*gra
 		return nil, fmt.Errorf("create the sandbox container: %w", err)
 	}
 	id := create.ID
+	// Removal runs in the background (it is most of a short run's cost);
+	// close waits for every removal, so nothing outlives the grading.
+	c.pending.Add(1)
 	defer func() {
-		rmCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		_, _ = c.cli.ContainerRemove(rmCtx, id, client.ContainerRemoveOptions{Force: true})
+		go func() {
+			defer c.pending.Done()
+			rmCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			_, _ = c.cli.ContainerRemove(rmCtx, id, client.ContainerRemoveOptions{Force: true})
+		}()
 	}()
 
 	start := time.Now()
@@ -238,9 +251,11 @@ loop:
 	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	o := runOutcome{reason: reason, exitCode: exitCode, nonce: nonceHex, peak: peak, elapsed: elapsed}
-	if ins, err := c.cli.ContainerInspect(ictx, id, client.ContainerInspectOptions{}); err == nil && ins.Container.State != nil {
-		o.oomKill = ins.Container.State.OOMKilled
-		o.exitCode = ins.Container.State.ExitCode
+	// Only a kill can be the kernel's memory limit: ask the engine then.
+	if o.exitCode == 137 {
+		if ins, err := c.cli.ContainerInspect(ictx, id, client.ContainerInspectOptions{}); err == nil && ins.Container.State != nil {
+			o.oomKill = ins.Container.State.OOMKilled
+		}
 	}
 	// The init process reports a child killed by signal N as 128+N.
 	if o.exitCode > 128 && o.exitCode < 128+65 {

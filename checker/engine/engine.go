@@ -54,6 +54,10 @@ type Engine struct {
 	// container per run; needs Docker) or SandboxProcess (a process tree
 	// on this host), the default.
 	Sandbox string
+	// KeepDir, if set, keeps each graded lab's check folders (the inputs
+	// the checker generated and what the learner's code wrote) in
+	// KeepDir/<lab slug>-<seed>/ instead of removing them.
+	KeepDir string
 	// TrustedGoMod and TrustedGoSum, when TrustedGoMod is set, are the
 	// go.mod and go.sum learner code is built against instead of the
 	// ones in Source.ModuleDir (the student's checkout), so that a
@@ -95,7 +99,7 @@ func (e *Engine) newRunner(ctx context.Context, built, work string, session serv
 			ep := session.Endpoints()
 			r.network, r.serviceEnv = ep.Network, ep.InNetworkEnv()
 		}
-		return r, SandboxContainer, func() { cli.Close() }, nil
+		return r, SandboxContainer, r.close, nil
 	}
 	r := &processRunner{bin: bin, workDir: work, shareDir: share, outputLimit: e.outputLimit(), pollEvery: e.pollEvery()}
 	return r, SandboxProcess, func() {}, nil
@@ -149,6 +153,17 @@ func (e *Engine) Grade(ctx context.Context, lab *catalog.Lab, g *grader.Lab, src
 		return res
 	}
 	defer os.RemoveAll(work)
+	if e.KeepDir != "" {
+		// Deferred here, so it runs once the sandbox and the services are
+		// done with the check folders, just before they would be removed.
+		defer func() {
+			keep, checks := filepath.Join(e.KeepDir, fmt.Sprintf("%s-%d", lab.Slug, e.Seed)), filepath.Join(work, "checks")
+			_ = os.RemoveAll(keep) // an earlier run with this seed
+			if os.MkdirAll(e.KeepDir, 0o755) == nil && os.Rename(checks, keep) != nil {
+				_ = os.CopyFS(keep, os.DirFS(checks)) // another file system
+			}
+		}()
+	}
 
 	// Services start (or are found warm) while the learner's code compiles.
 	type acquired struct {
