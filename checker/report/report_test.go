@@ -195,14 +195,14 @@ func TestHostileTextRendersSafelyInEveryFormat(t *testing.T) {
 	require.Contains(t, hostile.Message, imgTag)
 
 	t.Run("text", func(t *testing.T) {
-		for _, o := range []TextOptions{{}, {Color: true}, {Color: true, Verbose: true}} {
+		for _, o := range []TextOptions{{}, {Color: true}, {Color: true, Verbose: true}, {Width: 40}, {Color: true, Width: 50}} {
 			var buf bytes.Buffer
 			require.NoError(t, WriteText(&buf, r, o))
 			out := buf.String()
 			// The only escapes left are the renderer's own colours.
 			rest := regexp.MustCompile(`\x1b\[[0-9]+m`).ReplaceAllString(out, "")
 			assert.NotRegexp(t, `[\x00-\x08\x0b-\x1f\x7f\x{80}-\x{9f}\x{202a}-\x{202e}]`, rest, "options %+v", o)
-			assert.Contains(t, rest, "your code returned an error: "+imgTag, "text shows HTML as it is")
+			assert.Contains(t, strings.Join(strings.Fields(rest), " "), "your code returned an error: "+imgTag, "text shows HTML as it is")
 			for _, ln := range strings.Split(rest, "\n") {
 				if strings.Contains(ln, "9/9") || strings.Contains(ln, "all checks pass") {
 					assert.Regexp(t, `^ {8}|^      \[your code\] |^ {16}`, ln, "forged lines stay indented under their prefix: %q", ln)
@@ -337,7 +337,7 @@ func TestMarkdownEscaping(t *testing.T) {
 // and finishing it prints WriteText's report, except the heading's points.
 func TestTextStreamShowsWhatWriteTextShows(t *testing.T) {
 	for i, l := range sampleRun().Labs {
-		for _, o := range []TextOptions{{}, {Color: true, Verbose: true}} {
+		for _, o := range []TextOptions{{}, {Color: true, Verbose: true}, {Width: 60, Command: "bin/delab"}} {
 			run := &Run{Labs: []*Lab{l}, Seed: 7, Command: "delab check x --seed 7", Sandbox: "container", Interrupted: i == 0}
 			var whole bytes.Buffer
 			require.NoError(t, WriteText(&whole, run, o))
@@ -357,4 +357,74 @@ func TestTextStreamShowsWhatWriteTextShows(t *testing.T) {
 			assert.Equal(t, want, streamed.String(), "lab %s, options %+v", l.ID, o)
 		}
 	}
+}
+
+// longRun is a lab report as the first lab's starter gets it, with lines
+// longer than a terminal: checker log, message, evidence, learner output,
+// hint and reread.
+func longRun() *Run {
+	l := &Lab{ID: "start/01-logs-to-metrics", Title: "Logs to metrics", Sandbox: SandboxProcess, Checks: []*Check{
+		{ID: "bounded-memory", Title: "Memory stays bounded on a log larger than the memory limit", Status: Failed, MaxPoints: 3,
+			Log: []string{
+				"generated access.log: 1100000 lines (11190 malformed), 400 devices, 67.4 MiB",
+				"running Run(\"access.log\", \"report.json\") with a 1m30s time limit and 40MiB memory limit",
+			},
+			Message:       "your code returned an error: Run is not implemented yet (lesson section \"Your lab: logs to metrics\")",
+			Expected:      "{\"devices\":400,\"lines\":1100000,\"malformed\":11190,\"per_device\":{\"ap-0001\":{\"requests\":2750}}}",
+			Actual:        "{\"devices\":0}",
+			LearnerOutput: "reading access.log line by line with a 64 KiB buffer and keeping only the totals\n  indented output stays indented\n",
+			Hint:          "Read the file line by line with bufio and keep only per-device totals; never hold the whole file or a slice of all lines.",
+			Lesson:        "start/00-backend-to-data-engineering", Section: "Streaming with bounded memory"},
+		{ID: "clean-aggregates", Title: "Per-device totals are exact on a clean log", Status: Passed, Points: 4, MaxPoints: 4, Log: []string{}},
+	}}
+	l.Finish()
+	r := &Run{Seed: 5339970537995023919, Command: "go run ./cmd/delab check start/01 --seed 5339970537995023919", Sandbox: SandboxProcess, Interrupted: true, Labs: []*Lab{l}}
+	r.Total()
+	return r
+}
+
+func shortLesson(id string) string { return strings.Join(strings.SplitN(id, "-", 2)[:1], "") }
+
+// TestTextFitsTheWidth: with a width every line fits it, except a command
+// longer than a line; wrapped lines go on under their own indentation,
+// the learner's keep their prefix, nothing is lost, and the commands to
+// copy stay whole.
+func TestTextFitsTheWidth(t *testing.T) {
+	for _, r := range []*Run{longRun(), sampleRun()} {
+		for _, width := range []int{80, 60} {
+			o := TextOptions{Width: width, Command: "go run ./cmd/delab", LessonRef: shortLesson}
+			var buf bytes.Buffer
+			require.NoError(t, WriteText(&buf, r, o))
+			out := buf.String()
+			for _, ln := range strings.Split(out, "\n") {
+				if columns(ln) > width {
+					// Only a command, alone on its line, may overflow.
+					assert.Regexp(t, `^ *\((reproduce: |go run \./cmd/delab read )[^ ]*( [^ ]+)*\)$`, ln, "width %d", width)
+					continue
+				}
+				assert.LessOrEqual(t, columns(ln), width, "width %d: %q", width, ln)
+			}
+			// Wrapping only breaks at spaces or cuts words: the words of the
+			// unwrapped report are all there, in order.
+			var plain bytes.Buffer
+			require.NoError(t, WriteText(&plain, r, TextOptions{Command: o.Command, LessonRef: o.LessonRef}))
+			text := func(s string) string {
+				return strings.Join(strings.Fields(strings.ReplaceAll(s, learnerPrefix, "")), "")
+			}
+			assert.Equal(t, text(plain.String()), text(out), "width %d", width)
+			if r.Labs[0].ID == "start/01-logs-to-metrics" && len(r.Labs) == 1 {
+				assert.Contains(t, out, "(go run ./cmd/delab read start/00)", "the reread command is whole, with the learner's prefix")
+				assert.Contains(t, out, "(reproduce: go run ./cmd/delab check start/01 --seed 5339970537995023919)")
+				assert.Contains(t, out, "\n      [your code] reading access.log", "learner output keeps its prefix")
+				assert.Contains(t, out, "\n      [your code]   indented output stays indented\n")
+			}
+		}
+	}
+
+	var buf bytes.Buffer
+	require.NoError(t, WriteText(&buf, longRun(), TextOptions{Width: 80, Command: "go run ./cmd/delab", LessonRef: shortLesson}))
+	golden(t, "text-80.golden", buf.Bytes())
+	buf.Reset()
+	require.NoError(t, WriteText(&buf, longRun(), TextOptions{Width: 60, Color: true, Verbose: true}))
+	golden(t, "text-color-60.golden", buf.Bytes())
 }

@@ -1,9 +1,11 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // TextOptions control terminal rendering.
@@ -12,6 +14,19 @@ type TextOptions struct {
 	Color bool
 	// Verbose shows the checker log and learner output of passed checks too.
 	Verbose bool
+	// Width is the terminal's width in columns: a longer line is broken at
+	// spaces and goes on under its own indentation (a learner's line keeps
+	// its [your code] prefix), and the commands it suggests are never
+	// broken. 0 means no wrapping, for files and golden transcripts;
+	// widths under 40 count as 40.
+	Width int
+	// Command is how the learner starts delab ("go run ./cmd/delab",
+	// "bin/delab"), for the commands the report suggests, such as the
+	// lesson section to reread; empty means "delab".
+	Command string
+	// LessonRef, if set, turns a lesson id into the one to print in those
+	// commands, such as the short "start/00".
+	LessonRef func(lesson string) string
 }
 
 const (
@@ -25,7 +40,7 @@ const (
 // command that reproduces the run, and the sandbox. Every string is passed
 // through Clean, so learner text cannot drive the terminal.
 func WriteText(w io.Writer, r *Run, o TextOptions) error {
-	p := &printer{w: w, color: o.Color}
+	p := newPrinter(w, o)
 	for i, l := range r.Labs {
 		if i > 0 {
 			p.line("")
@@ -53,7 +68,7 @@ type TextStream struct {
 
 // NewTextStream returns a stream writing to w.
 func NewTextStream(w io.Writer, o TextOptions) *TextStream {
-	return &TextStream{p: &printer{w: w, color: o.Color}, o: o, shown: map[*Check]bool{}}
+	return &TextStream{p: newPrinter(w, o), o: o, shown: map[*Check]bool{}}
 }
 
 // Start prints the heading of the lab about to be graded.
@@ -84,7 +99,7 @@ func (s *TextStream) Finish(r *Run) error {
 }
 
 func (p *printer) labHeading(id, title, points string) {
-	p.line(p.paint(bold, fmt.Sprintf("%s — %s", Clean(id), Clean(title))) + points)
+	p.para("", "  ", fmt.Sprintf("%s — %s", Clean(id), Clean(title))+points, p.paintBefore(bold, points, ""), points)
 }
 
 // labDetail prints the lab-level message and compile errors.
@@ -100,7 +115,9 @@ func (p *printer) labDetail(l *Lab) {
 
 func (p *printer) check(c *Check, o TextOptions) {
 	mark := map[Status]string{Passed: p.paint(green, "✓"), Failed: p.paint(red, "✗"), Error: p.paint(yellow, "!"), Skipped: p.paint(dim, "-")}[c.Status]
-	p.line(fmt.Sprintf("  %s %s  %s", mark, Clean(c.Title), p.paint(dim, fmt.Sprintf("(%s, %d/%d)", Clean(c.ID), c.Points, c.MaxPoints))))
+	// The check's id and points stay together, after the title.
+	tag := fmt.Sprintf("(%s, %d/%d)", Clean(c.ID), c.Points, c.MaxPoints)
+	p.para("  "+mark+" ", "    ", Clean(c.Title)+"  "+tag, p.paintBefore("", tag, dim), tag)
 	detailed := c.Status == Failed || c.Status == Error || o.Verbose
 	if !detailed {
 		return
@@ -112,7 +129,7 @@ func (p *printer) check(c *Check, o TextOptions) {
 	}
 	if c.Message != "" {
 		first, rest, _ := strings.Cut(Clean(c.Message), "\n")
-		p.line("      " + p.paint(bold, first))
+		p.para("      ", "        ", first, p.painter(bold))
 		if rest != "" {
 			p.lines("        ", "        ", rest)
 		}
@@ -126,10 +143,15 @@ func (p *printer) check(c *Check, o TextOptions) {
 		p.lines(prefix, prefix, c.LearnerOutput)
 	}
 	if c.Status == Failed && c.Hint != "" {
-		p.line("      " + p.paint(yellow, "hint: ") + Clean(c.Hint))
+		p.para("      "+p.paint(yellow, "hint: "), "            ", Clean(c.Hint), nil)
 	}
 	if c.Status == Failed && c.Section != "" {
-		p.line("      " + p.paint(dim, fmt.Sprintf("reread: \"%s\" (delab read %s)", Clean(c.Section), Clean(c.Lesson))))
+		lesson := c.Lesson
+		if o.LessonRef != nil {
+			lesson = o.LessonRef(lesson)
+		}
+		command := fmt.Sprintf("(%s read %s)", Clean(cmp.Or(o.Command, "delab")), Clean(lesson))
+		p.para("      ", "              ", fmt.Sprintf("reread: \"%s\" %s", Clean(c.Section), command), p.painter(dim), command)
 	}
 }
 
@@ -138,7 +160,7 @@ func (p *printer) check(c *Check, o TextOptions) {
 func (p *printer) runFooter(r *Run) {
 	if r.Interrupted {
 		p.line("")
-		p.line(p.paint(yellow, "Interrupted: the run was stopped before it finished; nothing was recorded as failed."))
+		p.para("", "", "Interrupted: the run was stopped before it finished; nothing was recorded as failed.", p.painter(yellow))
 	}
 	if len(r.Labs) > 1 {
 		p.line("")
@@ -150,12 +172,13 @@ func (p *printer) runFooter(r *Run) {
 	p.line("")
 	switch {
 	case r.Command != "":
-		p.line(p.paint(dim, fmt.Sprintf("seed: %d (reproduce: %s)", r.Seed, Clean(r.Command))))
+		reproduce := fmt.Sprintf("(reproduce: %s)", Clean(r.Command))
+		p.para("", "  ", fmt.Sprintf("seed: %d %s", r.Seed, reproduce), p.painter(dim), reproduce)
 	case r.Seed != 0:
 		p.line(p.paint(dim, fmt.Sprintf("seed: %d", r.Seed)))
 	}
 	if r.Sandbox != "" {
-		p.line(p.paint(dim, "sandbox: "+Clean(sandboxDetail(r))))
+		p.para("", "  ", "sandbox: "+Clean(sandboxDetail(r)), p.painter(dim))
 	}
 }
 
@@ -185,8 +208,21 @@ func sandboxDetail(r *Run) string {
 type printer struct {
 	w     io.Writer
 	color bool
+	width int // 0: no wrapping
 	err   error
 }
+
+func newPrinter(w io.Writer, o TextOptions) *printer {
+	p := &printer{w: w, color: o.Color}
+	if o.Width > 0 {
+		p.width = max(o.Width, minWidth)
+	}
+	return p
+}
+
+// minWidth is the narrowest width the report is fitted to: its
+// indentation alone takes 16 columns.
+const minWidth = 40
 
 func (p *printer) line(s string) {
 	if p.err == nil {
@@ -196,13 +232,65 @@ func (p *printer) line(s string) {
 
 // lines prints cleaned, possibly multi-line text: the first line after
 // first, the others after rest. A trailing newline adds no empty line.
+// A line too long for the width goes on after rest.
 func (p *printer) lines(first, rest, s string) {
 	for i, ln := range strings.Split(strings.TrimRight(Clean(s), "\n"), "\n") {
 		if i == 0 {
-			p.line(first + ln)
+			p.para(first, rest, ln, nil)
 		} else {
-			p.line(rest + ln)
+			p.para(rest, rest, ln, nil)
 		}
+	}
+}
+
+// para prints text after the prefix first, painted by paint (nil: as it
+// is). When the printer has a width, text that does not fit is broken at
+// spaces onto lines after the prefix rest, each line painted on its own,
+// and the strings in keep are never broken; without a width it is one
+// line, however long. Prefixes may hold colour escapes, text may not.
+func (p *printer) para(first, rest, text string, paint func(string) string, keep ...string) {
+	if paint == nil {
+		paint = func(s string) string { return s }
+	}
+	if p.width == 0 {
+		p.line(first + paint(text))
+		return
+	}
+	for i, logical := range strings.Split(text, "\n") {
+		prefix := first
+		if i > 0 {
+			prefix = rest
+		}
+		for j, ln := range wrapLine(logical, p.width-visibleLen(prefix), p.width-visibleLen(rest), keep) {
+			if j > 0 {
+				prefix = rest
+			}
+			p.line(prefix + paint(ln))
+		}
+	}
+}
+
+// painter paints a whole line with code.
+func (p *printer) painter(code string) func(string) string {
+	return func(s string) string { return p.paint(code, s) }
+}
+
+// paintBefore paints a line that may end with suffix: what comes before
+// the suffix with before, the suffix with after ("" leaves either as it
+// is).
+func (p *printer) paintBefore(before, suffix, after string) func(string) string {
+	return func(s string) string {
+		head, tail := s, ""
+		if suffix != "" && strings.HasSuffix(s, suffix) {
+			head, tail = s[:len(s)-len(suffix)], suffix
+		}
+		if before != "" && head != "" {
+			head = p.paint(before, head)
+		}
+		if after != "" && tail != "" {
+			tail = p.paint(after, tail)
+		}
+		return head + tail
 	}
 }
 
@@ -224,4 +312,116 @@ func (p *printer) paint(code, s string) string {
 		return s
 	}
 	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+// wrapLine breaks one line of text into lines of at most first columns
+// for the first and rest for the others. It breaks at spaces, dropping
+// the spaces where it breaks; a word longer than a whole line is cut,
+// except the strings in keep (commands to copy), which are never broken
+// and may overflow. A line that fits is returned as it is, leading and
+// repeated spaces included.
+func wrapLine(text string, first, rest int, keep []string) []string {
+	first, rest = max(first, 1), max(rest, 1)
+	if columns(text) <= first {
+		return []string{text}
+	}
+	var lines []string
+	line, avail := "", first
+	flush := func() {
+		lines = append(lines, strings.TrimRight(line, " "))
+		line, avail = "", rest
+	}
+	for i, t := range tokens(text, keep) {
+		sep, word := t.sep, t.word
+		if i > 0 && line == "" {
+			sep = "" // a broken line starts with its word
+		}
+		for {
+			switch {
+			case word == "":
+				// Trailing spaces: kept only where they fit.
+				if columns(line+sep) <= avail {
+					line += sep
+				}
+			case columns(line+sep+word) <= avail:
+				line += sep + word
+			case line != "":
+				flush()
+				sep = ""
+				continue
+			case t.keep:
+				line += sep + word
+			default:
+				// Longer than a line: cut it where the line ends.
+				r := []rune(word)
+				n := max(avail-columns(sep), 1)
+				for n > 1 && columns(sep+string(r[:n])) > avail {
+					n--
+				}
+				line += sep + string(r[:n])
+				flush()
+				sep, word = "", string(r[n:])
+				continue
+			}
+			break
+		}
+	}
+	if line != "" || len(lines) == 0 {
+		lines = append(lines, line)
+	}
+	return lines
+}
+
+type token struct {
+	sep, word string // the spaces before the word, and the word
+	keep      bool   // a kept string: never broken
+}
+
+// tokens splits text into words at spaces; each string of keep found in
+// text (its last occurrence) is one word, spaces and all.
+func tokens(text string, keep []string) []token {
+	kept := make([]bool, len(text))
+	for _, k := range keep {
+		if i := strings.LastIndex(text, k); k != "" && i >= 0 {
+			for j := i; j < i+len(k); j++ {
+				kept[j] = true
+			}
+		}
+	}
+	var out []token
+	for i := 0; i < len(text); {
+		j := i
+		for j < len(text) && text[j] == ' ' && !kept[j] {
+			j++
+		}
+		k := j
+		for k < len(text) && (text[k] != ' ' || kept[k]) {
+			k++
+		}
+		out = append(out, token{sep: text[i:j], word: text[j:k], keep: k > j && kept[j]})
+		i = k
+	}
+	return out
+}
+
+// columns is how many columns s takes on a terminal: one a rune, a tab
+// as many as it can (8).
+func columns(s string) int {
+	return utf8.RuneCountInString(s) + 7*strings.Count(s, "\t")
+}
+
+// visibleLen is the columns of a prefix, less its colour escapes.
+func visibleLen(s string) int {
+	n, inEscape := 0, false
+	for _, r := range s {
+		switch {
+		case inEscape:
+			inEscape = r != 'm'
+		case r == '\x1b':
+			inEscape = true
+		default:
+			n++
+		}
+	}
+	return n
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +41,9 @@ type CheckOptions struct {
 	// Live forces the live progress line on stderr; without it the line
 	// is shown only when stderr is a terminal.
 	Live bool
+	// Keep keeps the generated inputs and what the learner's code wrote,
+	// in a folder the report names (see keepDir).
+	Keep bool
 	// Repeat runs the checks this many times with fresh seeds and prints
 	// each check's pass rate and durations (repeat.go).
 	Repeat int
@@ -63,9 +67,13 @@ Each check's result is printed as soon as it is known; on a terminal a
 live line on stderr says which check is running and for how long. The
 report ends with the seed and the command that reproduces the run.
 
+--keep keeps each check's folder (the inputs the checker generated and
+the files your code wrote) and prints where; with --seed it shows you
+again exactly what a run saw.
+
 Exit status: 0 when every check passes, 1 when one fails, 2 on errors
 (including a checker or service error in a check, which is not your fault).`,
-		Example: "  delab check start/01\n  delab check logs-to-metrics --verbose",
+		Example: "  delab check start/01\n  delab check logs-to-metrics --verbose\n  delab check start/01 --seed 7 --keep",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Lab = args[0]
@@ -83,6 +91,7 @@ Exit status: 0 when every check passes, 1 when one fails, 2 on errors
 	}
 	cmd.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "show the checker's log for passing checks too")
 	cmd.Flags().Uint64Var(&opts.Seed, "seed", 0, "seed for generated inputs (reproduces a run)")
+	cmd.Flags().BoolVar(&opts.Keep, "keep", false, "keep the generated inputs and your code's outputs in a folder it prints")
 	cmd.Flags().IntVar(&opts.Repeat, "repeat", 1, "run the checks N times with fresh seeds; print pass rates and durations")
 	return cmd
 }
@@ -102,11 +111,17 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 	if seed == 0 {
 		seed = newSeed()
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "Checking %s (building your code in %s)…\n", lab.ID, lab.Dir)
+	keep := ""
+	if opts.Keep {
+		if keep, err = keepDir(f); err != nil {
+			return &exitCodeError{code: ExitError, err: fmt.Errorf("--keep: %w", err)}
+		}
+	}
+	fmt.Fprintln(opts.IO.ErrOut, wrapText(fmt.Sprintf("Checking %s: building your code in %s…", short(lab), lab.Dir), textWidth(opts.IO), "  "))
 
 	// Each check is printed as soon as it is known; what is known only at
 	// the end (compile errors, checks that were not run) follows.
-	stream := report.NewTextStream(opts.IO.Out, report.TextOptions{Color: opts.IO.Color, Verbose: opts.Verbose})
+	stream := report.NewTextStream(opts.IO.Out, textOptions(opts.IO, c, prefix, opts.Verbose))
 	// The heading waits for grading to start, so that an error before it
 	// leaves stdout empty.
 	heading := sync.OnceFunc(func() { stream.Start(lab.ID, lab.Title) })
@@ -134,7 +149,7 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 			stream.Check(ev.Check)
 		}
 	}
-	res, err := gradeLab(ctx, f, repo, lab, seed, observe)
+	res, err := gradeLabKeeping(ctx, f, repo, lab, seed, observe, keep)
 	live.close()
 	if err != nil {
 		return &exitCodeError{code: ExitError, err: err}
@@ -152,8 +167,11 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 	if err := recordProgress(f, res); err != nil {
 		fmt.Fprintln(opts.IO.ErrOut, "warning: could not save progress: "+err.Error())
 	}
+	if keep != "" {
+		printKept(opts.IO, keep, lab, seed)
+	}
 	fmt.Fprintln(opts.IO.Out)
-	fmt.Fprintln(opts.IO.Out, checkSummary(c, lab, res, prefix))
+	fmt.Fprintln(opts.IO.Out, wrapText(checkSummary(c, lab, res, prefix), textWidth(opts.IO), ""))
 	return labExit(res)
 }
 
@@ -173,9 +191,72 @@ func labExit(res *report.Lab) error {
 	return errChecksFailed
 }
 
+// textOptions are how check and watch render a report on ios: fitted to
+// its width, with the commands it suggests as the learner runs delab
+// (prefix) and short lesson ids.
+func textOptions(ios *IOStreams, c *catalog.Catalog, prefix string, verbose bool) report.TextOptions {
+	return report.TextOptions{
+		Color: ios.Color, Verbose: verbose, Width: textWidth(ios), Command: prefix,
+		LessonRef: func(id string) string {
+			if l := c.Lesson(id); l != nil {
+				return shortLesson(l)
+			}
+			return id
+		},
+	}
+}
+
+// keepDir is where `delab check --keep` keeps check folders: kept/ in
+// delab's state folder, next to the progress file.
+func keepDir(f *Factory) (string, error) {
+	state, err := f.StateDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(state, "kept"), nil
+}
+
+// keptFolder is the folder the engine keeps a lab's checks in (see
+// engine.Engine.KeepDir).
+func keptFolder(keep string, lab *catalog.Lab, seed uint64) string {
+	return filepath.Join(keep, fmt.Sprintf("%s-%d", lab.Slug, seed))
+}
+
+// printKept says where the kept check folders are and what each holds,
+// or that there are none (the code did not compile).
+func printKept(ios *IOStreams, keep string, lab *catalog.Lab, seed uint64) {
+	w, width := ios.Out, textWidth(ios)
+	dir := keptFolder(keep, lab, seed)
+	entries, _ := os.ReadDir(dir)
+	fmt.Fprintln(w)
+	if len(entries) == 0 {
+		fmt.Fprintln(w, wrapText("Kept nothing: no check ran, so there are no inputs or outputs to keep.", width, ""))
+		return
+	}
+	fmt.Fprintln(w, "Kept each check's inputs and your code's outputs in")
+	fmt.Fprintln(w, "  "+dir+string(filepath.Separator))
+	for _, e := range entries {
+		files, _ := os.ReadDir(filepath.Join(dir, e.Name()))
+		if len(files) == 0 {
+			continue // a run's empty scratch folder
+		}
+		var names []string
+		for _, f := range files {
+			names = append(names, f.Name())
+		}
+		fmt.Fprintln(w, wrapText("    "+e.Name()+string(filepath.Separator)+"  "+strings.Join(names, " "), width, "      "))
+	}
+}
+
 // gradeLab grades one lab of the checkout at repo with its trusted grader,
 // telling observe (if not nil) what happens as it happens.
 func gradeLab(ctx context.Context, f *Factory, repo string, lab *catalog.Lab, seed uint64, observe func(engine.Event)) (*report.Lab, error) {
+	return gradeLabKeeping(ctx, f, repo, lab, seed, observe, "")
+}
+
+// gradeLabKeeping is gradeLab that, when keep is not empty, keeps the
+// check folders under keep (see keptFolder).
+func gradeLabKeeping(ctx context.Context, f *Factory, repo string, lab *catalog.Lab, seed uint64, observe func(engine.Event), keep string) (*report.Lab, error) {
 	g := f.Grader(lab.ID)
 	if g == nil {
 		return nil, fmt.Errorf("lab %s has no grader in this build of delab", lab.ID)
@@ -187,6 +268,7 @@ func gradeLab(ctx context.Context, f *Factory, repo string, lab *catalog.Lab, se
 	}
 	e.Seed = seed
 	e.Observer = observe
+	e.KeepDir = keep
 	return e.Grade(ctx, lab, g, engine.SourceFor(repo, lab)), nil
 }
 
@@ -249,7 +331,7 @@ func checkSummary(c *catalog.Catalog, lab *catalog.Lab, res *report.Lab, prefix 
 		labs := c.Labs()
 		for i, l := range labs {
 			if l.ID == lab.ID && i+1 < len(labs) {
-				next = fmt.Sprintf("Next lab: `%s read %s`, then `%s check %s`", prefix, labs[i+1].Lesson, prefix, short(labs[i+1]))
+				next = fmt.Sprintf("Next lab: `%s read %s`, then `%s check %s`", prefix, lessonRef(c, labs[i+1]), prefix, short(labs[i+1]))
 			}
 		}
 		return fmt.Sprintf("All %d checks pass (%d/%d points). %s.", len(res.Checks), res.Points, res.MaxPoints, next)

@@ -250,6 +250,10 @@ func wrapText(s string, width int, indent string) string { return wrapFrom(s, 0,
 
 // wrapFrom is wrapText for text printed from column col of a line.
 func wrapFrom(s string, col, width int, indent string) string {
+	// Leading spaces are the line's own indentation: kept, not a break.
+	lead := s[:len(s)-len(strings.TrimLeft(s, " "))]
+	s = s[len(lead):]
+	col += len(lead)
 	var words []string
 	inCode := false
 	start := 0
@@ -268,6 +272,7 @@ func wrapFrom(s string, col, width int, indent string) string {
 		words = append(words, s[start:])
 	}
 	var b strings.Builder
+	b.WriteString(lead)
 	for i, word := range words {
 		n := visibleWidth(word)
 		switch {

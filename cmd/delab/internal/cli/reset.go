@@ -76,10 +76,14 @@ func resetRun(opts *ResetOptions) error {
 	}
 	if len(changed) > 0 && !opts.Yes {
 		if !opts.CanPrompt {
-			return &exitCodeError{code: ExitError, err: fmt.Errorf("you changed %s in %s; reset would replace them with the starter code.\nTo go ahead (your files are backed up first): %s",
-				strings.Join(changed, ", "), lab.Dir, cmdline("reset", short(lab), "--yes"))}
+			width := textWidth(opts.IO)
+			return &exitCodeError{code: ExitError, err: fmt.Errorf("%s\n%s",
+				wrapFrom(fmt.Sprintf("you changed %s in %s; reset would replace %s with the starter code.", strings.Join(changed, ", "), lab.Dir, plural(len(changed), "it", "them")), len("error: "), width, ""),
+				wrapText("To go ahead (your files are backed up first): "+cmdline("reset", short(lab), "--yes"), width, ""))}
 		}
-		fmt.Fprintf(opts.IO.ErrOut, "You changed %s in %s.\nReplace them with the starter code? Your files are backed up first. [y/N] ", strings.Join(changed, ", "), lab.Dir)
+		width := textWidth(opts.IO)
+		fmt.Fprintln(opts.IO.ErrOut, wrapText(fmt.Sprintf("You changed %s in %s.", strings.Join(changed, ", "), lab.Dir), width, "  "))
+		fmt.Fprintf(opts.IO.ErrOut, "%s [y/N] ", wrapText(fmt.Sprintf("Replace %s with the starter code (%s backed up first)?", plural(len(changed), "it", "them"), plural(len(changed), "yours is", "your files are")), width-6, ""))
 		answer, _ := bufio.NewReader(opts.IO.In).ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
 			fmt.Fprintln(opts.IO.Out, "Nothing was changed.")
@@ -123,12 +127,14 @@ func resetRun(opts *ResetOptions) error {
 	if err != nil {
 		fmt.Fprintln(opts.IO.ErrOut, "warning: could not update progress: "+err.Error())
 	}
-	w := opts.IO.Out
-	fmt.Fprintf(w, "Restored the starter code of %s in %s; the lab is not started again.\n", lab.ID, lab.Dir)
+	w, width := opts.IO.Out, textWidth(opts.IO)
+	fmt.Fprintln(w, wrapText(fmt.Sprintf("Restored the starter code of %s in %s; the lab is not started again.", lab.ID, lab.Dir), width, ""))
 	if len(saved) > 0 {
-		fmt.Fprintf(w, "Your previous files (%d) are in %s\n", len(saved), backup)
+		// The path on a line of its own, whole, to copy.
+		fmt.Fprintln(w, wrapText(fmt.Sprintf("Your previous files (%s) are in", strings.Join(saved, ", ")), width, "  "))
+		fmt.Fprintln(w, "  "+backup)
 	}
-	fmt.Fprintln(w, wrapText(fmt.Sprintf("Check it any time with %s.", cmdline("check", short(lab))), textWidth(opts.IO), ""))
+	fmt.Fprintln(w, wrapText(fmt.Sprintf("Check it any time with %s.", cmdline("check", short(lab))), width, ""))
 	return nil
 }
 
@@ -192,4 +198,12 @@ func backupLearnerFiles(dir, backup string) ([]string, error) {
 		}
 	}
 	return goFiles, nil
+}
+
+// plural is one when n is 1, else many.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

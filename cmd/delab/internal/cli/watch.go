@@ -115,7 +115,7 @@ func watchRun(ctx context.Context, opts *WatchOptions) error {
 	check := opts.Check
 	if check == nil {
 		check = func(ctx context.Context, lab *catalog.Lab) error {
-			return watchCheck(ctx, ios, f, opts.Repo(), repo, lab, opts.Verbose)
+			return watchCheck(ctx, ios, f, c, opts.Repo(), repo, lab, opts.Verbose)
 		}
 	}
 	w := ios.Out
@@ -219,10 +219,10 @@ func settle(ctx context.Context, changes <-chan struct{}, d time.Duration) bool 
 // watchCheck grades the lab once as `delab check` does, each check
 // printed as soon as it is known, and records the result; its summary is
 // watch's own.
-func watchCheck(ctx context.Context, ios *IOStreams, f *Factory, explicitRepo, repo string, lab *catalog.Lab, verbose bool) error {
+func watchCheck(ctx context.Context, ios *IOStreams, f *Factory, c *catalog.Catalog, explicitRepo, repo string, lab *catalog.Lab, verbose bool) error {
 	seed := newSeed()
-	fmt.Fprintf(ios.ErrOut, "Checking %s…\n", lab.ID)
-	stream := report.NewTextStream(ios.Out, report.TextOptions{Color: ios.Color, Verbose: verbose})
+	fmt.Fprintf(ios.ErrOut, "Checking %s…\n", short(lab))
+	stream := report.NewTextStream(ios.Out, textOptions(ios, c, commandPrefix(), verbose))
 	stream.Start(lab.ID, lab.Title)
 	// On a terminal a live line says which check runs and for how long,
 	// as in `delab check`.
