@@ -4,8 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -111,21 +109,9 @@ func (c *containerRunner) Run(ctx context.Context, opts grader.RunOptions) (*gra
 	if opts.Stdin != nil {
 		return nil, errors.New("the container sandbox does not feed standard input")
 	}
-	if err := c.bin.verify(); err != nil {
+	nonceHex, dir, err := prepareRun(c.bin, c.shareDir, opts)
+	if err != nil {
 		return nil, err
-	}
-	nonce := make([]byte, 16)
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
-	nonceHex := hex.EncodeToString(nonce)
-	dir := opts.Dir
-	if dir == "" {
-		d, err := os.MkdirTemp(c.shareDir, "run-*")
-		if err != nil {
-			return nil, err
-		}
-		dir = d
 	}
 	resultDir, err := os.MkdirTemp(c.workDir, "result-*")
 	if err != nil {

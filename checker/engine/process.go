@@ -55,22 +55,9 @@ type harnessResult struct {
 // time and the resident memory of its whole process tree, and classifies
 // how it ended.
 func (p *processRunner) Run(ctx context.Context, opts grader.RunOptions) (*grader.Result, error) {
-	if err := p.bin.verify(); err != nil {
+	nonceHex, dir, err := prepareRun(p.bin, p.shareDir, opts)
+	if err != nil {
 		return nil, err
-	}
-	nonce := make([]byte, 16)
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
-	nonceHex := hex.EncodeToString(nonce)
-
-	dir := opts.Dir
-	if dir == "" {
-		d, err := os.MkdirTemp(p.shareDir, "run-*")
-		if err != nil {
-			return nil, err
-		}
-		dir = d
 	}
 	asNobody := os.Geteuid() == 0
 	if asNobody {
@@ -199,6 +186,26 @@ func (p *processRunner) Run(ctx context.Context, opts grader.RunOptions) (*grade
 		return o.result(), fmt.Errorf("wait for learner process: %w", waitErr)
 	}
 	return o.verdict(ctx, opts)
+}
+
+// prepareRun is what both sandboxes do before a run: check the binary is
+// the one that was built, draw the run's nonce, and find (or make, under
+// the shared folder) the folder it runs in.
+func prepareRun(bin *labBinary, shareDir string, opts grader.RunOptions) (nonce, dir string, err error) {
+	if err := bin.verify(); err != nil {
+		return "", "", err
+	}
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", "", err
+	}
+	dir = opts.Dir
+	if dir == "" {
+		if dir, err = os.MkdirTemp(shareDir, "run-*"); err != nil {
+			return "", "", err
+		}
+	}
+	return hex.EncodeToString(b), dir, nil
 }
 
 // runOutcome is how one learner run ended, as the trusted side saw it;
