@@ -26,7 +26,7 @@ import (
 	"github.com/delab-dev/delab/lessons"
 )
 
-var all = []catalog.Service{catalog.Kafka, catalog.HDFS, catalog.Spark}
+var all = services.Names()
 
 func main() {
 	tclog.SetDefault(tclog.NewNoopLogger())

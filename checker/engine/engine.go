@@ -392,7 +392,11 @@ func (e *Engine) pollEvery() time.Duration {
 func serviceList(s []catalog.Service) string {
 	var names []string
 	for _, x := range s {
-		names = append(names, map[catalog.Service]string{catalog.Kafka: "Kafka", catalog.HDFS: "HDFS", catalog.Spark: "Spark"}[x])
+		name := string(x)
+		if d := services.Lookup(x); d != nil {
+			name = d.Title
+		}
+		names = append(names, name)
 	}
 	return strings.Join(names, " and ")
 }

@@ -58,7 +58,7 @@ func serviceProvider(t *testing.T) services.Provider {
 	}
 	providerOnce.Do(func() {
 		if providerErr = services.CheckDocker(context.Background()); providerErr == nil {
-			all := []catalog.Service{catalog.Kafka, catalog.HDFS, catalog.Spark}
+			all := services.Names()
 			// Repeated runs of one track start only its services, e.g.
 			// DELAB_PROOF_SERVICES=kafka: lighter when runs go in parallel.
 			if only := os.Getenv("DELAB_PROOF_SERVICES"); only != "" {
