@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,9 +22,13 @@ import (
 )
 
 // delabContainers lists the ids of every container delab labelled.
+// delabContainers lists the containers this test process started (by
+// delab's pid label): another delab or go test on the same machine may
+// start and remove its own at any time.
 func delabContainers(t *testing.T) map[string]bool {
 	t.Helper()
-	out, err := exec.Command("docker", "ps", "-aq", "--no-trunc", "--filter", "label="+services.LabelOwner+"=delab").Output()
+	out, err := exec.Command("docker", "ps", "-aq", "--no-trunc", "--filter", "label="+services.LabelOwner+"=delab",
+		"--filter", "label="+services.LabelPID+"="+strconv.Itoa(os.Getpid())).Output()
 	require.NoError(t, err)
 	ids := map[string]bool{}
 	for _, id := range strings.Fields(string(out)) {
