@@ -27,8 +27,19 @@ import (
 // start and remove its own at any time.
 func delabContainers(t *testing.T) map[string]bool {
 	t.Helper()
-	out, err := exec.Command("docker", "ps", "-aq", "--no-trunc", "--filter", "label="+services.LabelOwner+"=delab",
-		"--filter", "label="+services.LabelPID+"="+strconv.Itoa(os.Getpid())).Output()
+	return containersLabelled(t, "label="+services.LabelPID+"="+strconv.Itoa(os.Getpid()))
+}
+
+// allDelabContainers lists every container any delab process started, for
+// a test that runs delab as a process of its own.
+func allDelabContainers(t *testing.T) map[string]bool {
+	t.Helper()
+	return containersLabelled(t, "label="+services.LabelOwner+"=delab")
+}
+
+func containersLabelled(t *testing.T, filter string) map[string]bool {
+	t.Helper()
+	out, err := exec.Command("docker", "ps", "-aq", "--no-trunc", "--filter", "label="+services.LabelOwner+"=delab", "--filter", filter).Output()
 	require.NoError(t, err)
 	ids := map[string]bool{}
 	for _, id := range strings.Fields(string(out)) {
@@ -106,14 +117,14 @@ func TestSweepAfterKill9(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(labDir, "produceconsume.go"), data, 0o644))
 
-	before := delabContainers(t)
+	before := allDelabContainers(t)
 	cmd := exec.Command(bin, "check", "kafka/01", "--repo", repo)
 	cmd.Env = append(os.Environ(), "DELAB_HOME="+t.TempDir())
 	require.NoError(t, cmd.Start())
 	var leftover []string
 	require.Eventually(t, func() bool {
 		leftover = nil
-		for id := range delabContainers(t) {
+		for id := range allDelabContainers(t) {
 			if !before[id] {
 				leftover = append(leftover, id)
 			}
@@ -124,13 +135,13 @@ func TestSweepAfterKill9(t *testing.T) {
 	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 	_ = cmd.Wait()
 	for _, id := range leftover {
-		assert.True(t, delabContainers(t)[id], "after kill -9 the container is still there, as expected")
+		assert.True(t, allDelabContainers(t)[id], "after kill -9 the container is still there, as expected")
 	}
 
 	removed, err := services.Sweep(context.Background(), false)
 	require.NoError(t, err)
 	assert.NotEmpty(t, removed)
-	now := delabContainers(t)
+	now := allDelabContainers(t)
 	for _, id := range leftover {
 		assert.False(t, now[id], "the next run's sweep removed %s", id[:12])
 	}
