@@ -104,7 +104,6 @@ func (p *processRunner) Run(ctx context.Context, opts grader.RunOptions) (*grade
 	ctlR.Close()
 	resW.Close()
 	tree := newProcTree(cmd.Process.Pid)
-	defer tree.close()
 	// The harness now waits for its nonce: a baseline sample before any learner code runs.
 	peak := residentBytes(cmd.Process.Pid)
 	_, _ = io.WriteString(ctlW, nonceHex+"\n")

@@ -74,12 +74,11 @@ type procTree struct {
 	members map[int]uint64 // pid → start time
 }
 
-// liveRuns counts learner runs in progress: an orphan that appears as our
-// child while any run is live belongs to learner code (nothing else in the
-// grader leaves orphans), so each live tree adopts it.
+// An orphan that appears as our child while runs are live belongs to
+// learner code (nothing else in the grader leaves orphans), so each live
+// tree adopts it.
 var (
-	liveMu   sync.Mutex
-	liveRuns = map[*procTree]bool{}
+	liveMu sync.Mutex
 	// ownChildren are the processes this grader started itself (learner
 	// roots); a child of ours that is not one of them is an adopted orphan.
 	ownChildren = map[int]bool{}
@@ -110,9 +109,6 @@ func forgetOwn(pid int) {
 // root process (started with startOwn) is root.
 func newProcTree(root int) *procTree {
 	t := &procTree{root: root, self: os.Getpid(), members: map[int]uint64{}}
-	liveMu.Lock()
-	liveRuns[t] = true
-	liveMu.Unlock()
 	t.refresh()
 	return t
 }
@@ -201,13 +197,6 @@ func (t *procTree) reapAdopted(members []int) {
 		// member that is someone else's child returns ECHILD at once.
 		_, _ = syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
 	}
-}
-
-// close ends the tree's bookkeeping once its root has been waited for.
-func (t *procTree) close() {
-	liveMu.Lock()
-	delete(liveRuns, t)
-	liveMu.Unlock()
 }
 
 // statusField reads a "kB" field of /proc/<pid>/status in bytes; 0 when unavailable.
