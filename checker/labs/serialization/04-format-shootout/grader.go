@@ -163,6 +163,64 @@ func files(ctx context.Context, h *grader.Harness) error {
 			return err
 		}
 	}
+	return judgeDecode(ctx, h)
+}
+
+// decodeCases is the data the learner's Decode is given in files: a slice
+// of the seed's data with the values where decoders go wrong placed first,
+// whatever the seed — a missing temperature, a temperature of exactly 0
+// (which a decoder that reads null as zero cannot tell from it), the
+// battery's bounds and a fractional temperature.
+func decodeCases(seed uint64) []reference.Reading {
+	zero, frac := 0.0, 12.34
+	edges := []reference.Reading{
+		{Device: "ap-000", TS: 1_793_577_600_000, Battery: 0},
+		{Device: "ap-001", TS: 1_793_577_600_001, Temp: &zero, Battery: 100},
+		{Device: "ap-002", TS: 1_793_577_600_002, Temp: &frac, Battery: 57},
+	}
+	return append(edges, Data(seed^0xdec0de)[:997]...)
+}
+
+// judgeDecode gives the learner's Decode a file of each format the checker
+// encoded (with the reference's Encode: inputs may come from the
+// reference, verdicts never) and compares every reading it returns.
+func judgeDecode(ctx context.Context, h *grader.Harness) error {
+	truth := decodeCases(h.Seed())
+	args := []string{"decode"}
+	for _, f := range reference.Formats {
+		var b bytes.Buffer
+		if err := reference.Encode(f, &b, truth); err != nil {
+			return err
+		}
+		p := h.Path("valid." + f)
+		if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+			return err
+		}
+		args = append(args, f, p)
+	}
+	h.Logf("running your Decode on a valid file of each format that the checker wrote: %d readings, the first three a missing temperature, a temperature of 0 and one of 12.34", len(truth))
+	res, err := h.Run(ctx, grader.RunOptions{Args: args})
+	if err != nil {
+		return err
+	}
+	var got [][]reference.Reading
+	if err := grader.UnmarshalArtifact("result of Decode", res.Value, &got); err != nil {
+		return err
+	}
+	if len(got) != len(reference.Formats) {
+		return fmt.Errorf("the harness returned %d decodes for %d formats", len(got), len(reference.Formats))
+	}
+	for i, f := range reference.Formats {
+		if len(got[i]) != len(truth) {
+			return grader.Mismatch(fmt.Sprintf("%s: your Decode of a valid file returned the wrong number of readings", f), len(truth), len(got[i]))
+		}
+		for j := range truth {
+			if show(got[i][j]) != show(truth[j]) {
+				return grader.Mismatch(fmt.Sprintf("%s: your Decode read reading %d of a valid file wrongly", f, j), show(truth[j]), show(got[i][j]))
+			}
+		}
+	}
+	h.Logf("your Decode returns every reading of every format exactly, missing temperatures as nil")
 	return nil
 }
 
