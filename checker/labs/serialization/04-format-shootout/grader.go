@@ -178,7 +178,7 @@ func decodeCases(seed uint64) []reference.Reading {
 		{Device: "ap-001", TS: 1_793_577_600_001, Temp: &zero, Battery: 100},
 		{Device: "ap-002", TS: 1_793_577_600_002, Temp: &frac, Battery: 57},
 	}
-	return append(edges, Data(seed^0xdec0de)[:997]...)
+	return append(edges, Data(seed ^ 0xdec0de)[:997]...)
 }
 
 // judgeDecode gives the learner's Decode a file of each format the checker
