@@ -15,10 +15,13 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/parquet"
 	"github.com/apache/arrow/go/v15/parquet/compress"
 	"github.com/apache/arrow/go/v15/parquet/file"
 	"github.com/apache/arrow/go/v15/parquet/metadata"
+	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
 	"github.com/delab-dev/delab/checker/grader"
 	reference "github.com/delab-dev/delab/checker/labs/serialization/02-parquet-pruning/solution"
@@ -37,6 +40,7 @@ var Lab = grader.Lab{
 	Starter: starter,
 	Checks: map[string]grader.CheckFunc{
 		"row-groups":   rowGroups,
+		"contents":     contents,
 		"codec":        codec,
 		"query-result": queryResult,
 		"pruned-reads": prunedReads,
@@ -178,6 +182,120 @@ func judgeRowGroups(logf func(string, ...any), pf *file.Reader) error {
 	return nil
 }
 
+// contents reads every row of the learner's file with the checker's own
+// reader and compares it, column by column, with the readings sorted by
+// ts: the statistics say nothing about device and value.
+func contents(ctx context.Context, h *grader.Harness) error {
+	rs := readings(h.Seed())
+	path, err := learnerWrite(ctx, h)
+	if err != nil {
+		return err
+	}
+	want := append([]reference.Reading(nil), rs...)
+	sort.Slice(want, func(i, j int) bool { return want[i].TS < want[j].TS })
+	return readParquet(path, h.Logf, func(pf *file.Reader) error {
+		size, err := os.Stat(path)
+		if err != nil {
+			return err
+		}
+		if err := parquetcheck.CheckParquetData(pf, size.Size(), parquetcheck.DefaultParquetLimits); err != nil {
+			return grader.Unreadable(parquetWhat, "%v", err)
+		}
+		got, err := readAll(pf)
+		if err != nil {
+			return err
+		}
+		h.Logf("read every row back with the checker's reader: %d rows", len(got))
+		if len(got) != len(want) {
+			return grader.Mismatch("the file holds the wrong number of readings", len(want), len(got))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				return grader.Mismatch(fmt.Sprintf("row %d of the file differs from the readings sorted by ts", i), fmt.Sprintf("%+v", want[i]), fmt.Sprintf("%+v", got[i]))
+			}
+		}
+		h.Logf("every row's device, ts and value match the readings sorted by ts")
+		return nil
+	})
+}
+
+// readAll reads the columns device, ts and value of every row, within the
+// grader's memory budget.
+func readAll(pf *file.Reader) ([]reference.Reading, error) {
+	mem := grader.NewBudget(parquetMemory)
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 1000}, mem)
+	if err != nil {
+		return nil, grader.Failf("the output is not a readable Parquet file: %v", err)
+	}
+	tbl, err := fr.ReadTable(context.Background())
+	if err != nil {
+		return nil, grader.Failf("the checker cannot read the rows: %v", err)
+	}
+	defer tbl.Release()
+	cols := map[string]int{}
+	for i, f := range tbl.Schema().Fields() {
+		cols[f.Name] = i
+	}
+	for _, name := range []string{"device", "ts", "value"} {
+		if _, ok := cols[name]; !ok {
+			return nil, grader.Failf("the file has no column named %s (it has %s)", name, tbl.Schema())
+		}
+	}
+	out := make([]reference.Reading, tbl.NumRows())
+	fill := func(name string, set func(row int, a arrow.Array, i int) error) error {
+		row := 0
+		for _, chunk := range tbl.Column(cols[name]).Data().Chunks() {
+			for i := 0; i < chunk.Len(); i++ {
+				if chunk.IsNull(i) {
+					return grader.Failf("row %d: %s is null", row, name)
+				}
+				if err := set(row, chunk, i); err != nil {
+					return err
+				}
+				row++
+			}
+		}
+		return nil
+	}
+	err = fill("device", func(row int, a arrow.Array, i int) error {
+		switch c := a.(type) {
+		case *array.String:
+			out[row].Device = c.Value(i)
+		case *array.Binary:
+			out[row].Device = string(c.Value(i))
+		default:
+			return grader.Failf("device is stored as %s, not a string", a.DataType())
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = fill("ts", func(row int, a arrow.Array, i int) error {
+		switch c := a.(type) {
+		case *array.Int64:
+			out[row].TS = c.Value(i)
+		case *array.Timestamp:
+			out[row].TS = int64(c.Value(i))
+		default:
+			return grader.Failf("ts is stored as %s, not a 64-bit integer", a.DataType())
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = fill("value", func(row int, a arrow.Array, i int) error {
+		c, ok := a.(*array.Float64)
+		if !ok {
+			return grader.Failf("value is stored as %s, not a double", a.DataType())
+		}
+		out[row].Value = c.Value(i)
+		return nil
+	})
+	return out, err
+}
+
 func codec(ctx context.Context, h *grader.Harness) error {
 	path, err := learnerWrite(ctx, h)
 	if err != nil {
@@ -208,8 +326,9 @@ type queryRun struct {
 }
 
 // query writes the file with the reference Write (so that this check does
-// not depend on the learner's) and runs the learner's Query on a range
-// covering about two and a half row groups.
+// not depend on the learner's: the contents check reads the learner's
+// file) and runs the learner's Query on a range from the last reading of
+// row group 3 to the first of row group 7.
 func query(ctx context.Context, h *grader.Harness) (*queryRun, error) {
 	rs := readings(h.Seed())
 	path := h.Path("sorted.parquet")
@@ -218,14 +337,17 @@ func query(ctx context.Context, h *grader.Harness) (*queryRun, error) {
 	}
 	sorted := append([]reference.Reading(nil), rs...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].TS < sorted[j].TS })
-	q := &queryRun{lo: sorted[4200].TS, hi: sorted[6700].TS}
+	// Both bounds sit on a row group's edge, whatever the seed: lo is row
+	// group 3's largest ts and hi row group 7's smallest, and the range
+	// includes them, so those two groups hold one matching reading each.
+	q := &queryRun{lo: sorted[3999].TS, hi: sorted[7000].TS}
 	for _, r := range sorted {
 		if r.TS >= q.lo && r.TS <= q.hi {
 			q.want = append(q.want, r)
 		}
 	}
 	h.Logf("wrote sorted.parquet with the reference writer: 12 row groups of ts-sorted readings")
-	h.Logf("running Query(reader, lo=%d, hi=%d): %d readings match, in row groups 4 to 6", q.lo, q.hi, len(q.want))
+	h.Logf("running Query(reader, lo=%d, hi=%d): %d readings match, in row groups 3 to 7 (lo is row group 3's largest ts, hi row group 7's smallest)", q.lo, q.hi, len(q.want))
 	res, err := h.Run(ctx, grader.RunOptions{Args: []string{"query", path, strconv.FormatInt(q.lo, 10), strconv.FormatInt(q.hi, 10)}})
 	if err != nil {
 		return nil, err
@@ -254,6 +376,22 @@ func queryResult(ctx context.Context, h *grader.Harness) error {
 	}
 	h.Logf("Query returned %d readings", len(q.got))
 	if len(q.got) != len(q.want) {
+		have := map[reference.Reading]bool{}
+		for _, r := range q.got {
+			have[r] = true
+		}
+		for _, r := range q.want {
+			if !have[r] {
+				where := ""
+				switch r.TS {
+				case q.lo:
+					where = " (its ts is lo, the largest in row group 3)"
+				case q.hi:
+					where = " (its ts is hi, the smallest in row group 7)"
+				}
+				return grader.Mismatch(fmt.Sprintf("Query returned %d readings, not %d: the result lacks %+v%s", len(q.got), len(q.want), r, where), len(q.want), len(q.got))
+			}
+		}
 		return grader.Mismatch("Query returned the wrong number of readings", len(q.want), len(q.got))
 	}
 	for i := range q.want {
@@ -291,7 +429,7 @@ func prunedReads(ctx context.Context, h *grader.Harness) error {
 	for _, i := range list {
 		if stats[i].max < q.lo || stats[i].min > q.hi {
 			return grader.Mismatch(fmt.Sprintf("Query read row group %d, whose ts statistics (%d..%d) cannot match %d..%d", i, stats[i].min, stats[i].max, q.lo, q.hi),
-				"only row groups [4 5 6]", fmt.Sprint(list))
+				"only row groups [3 4 5 6 7]", fmt.Sprint(list))
 		}
 	}
 	return nil
