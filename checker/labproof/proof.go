@@ -21,6 +21,11 @@ type Proof struct {
 	// Wrong lists wrong solutions, each a folder holding a complete package
 	// with one realistic mistake, and the check that must catch it.
 	Wrong []WrongSolution `yaml:"wrong"`
+	// Right lists correct solutions written differently from the
+	// reference (another field order, another algorithm): each must pass
+	// every check, so a grader that compares the reference's form instead
+	// of the lesson's contract is caught.
+	Right []RightSolution `yaml:"right"`
 	// Normalise lists the lab's own placeholders, for transcript parts
 	// that depend on timing (how far a stream got before a crash): each
 	// pattern is a Go regexp replaced by its replacement.
@@ -40,6 +45,14 @@ type WrongSolution struct {
 	Dir string `yaml:"dir"`
 	// Fails is the id of the check that must fail.
 	Fails string `yaml:"fails"`
+}
+
+// RightSolution is one entry of proof.yaml's right list.
+type RightSolution struct {
+	// Dir is relative to the grader's folder, e.g. "right/fields-reordered".
+	Dir string `yaml:"dir"`
+	// Why says how it differs from the reference and why that is correct.
+	Why string `yaml:"why"`
 }
 
 // LoadProof reads and strictly decodes a proof.yaml.

@@ -184,6 +184,17 @@ func TestLabsProveTheirGraders(t *testing.T) {
 			assert.Equal(t, res.MaxPoints, res.Points)
 			checkGolden(t, graderDir, "reference", res, proof.Normalise)
 		})
+		for _, r := range proof.Right {
+			name := filepath.Base(r.Dir)
+			t.Run(lab.ID+"/right/"+name, func(t *testing.T) {
+				eng := engineFor(t)
+				res := eng.Grade(context.Background(), lab, g, engine.Source{Dir: filepath.Join(graderDir, r.Dir), ModuleDir: repoRoot, Display: lab.Dir})
+				for _, ch := range res.Checks {
+					assert.Equal(t, report.Passed, ch.Status, "%s (%s) must pass %s: %s %s", name, r.Why, ch.ID, ch.Message, strings.Join(ch.Log, "; "))
+				}
+				checkGolden(t, graderDir, "right-"+name, res, proof.Normalise)
+			})
+		}
 		for _, w := range proof.Wrong {
 			w := w
 			name := filepath.Base(w.Dir)
