@@ -30,6 +30,80 @@ type logSpec struct {
 	Devices   int     // distinct device ids
 	Malformed float64 // share of malformed lines
 	HugeLine  bool    // include one malformed line longer than bufio.Scanner's default limit
+	// Edges places the boundary cases of the lesson's rules (edgeCases)
+	// in the log whatever the seed: edgesValid only the valid ones (a
+	// clean log stays clean), edgesAll every one.
+	Edges edgeSet
+}
+
+// edgeSet says which boundary cases a log holds.
+type edgeSet int
+
+const (
+	edgesNone edgeSet = iota
+	edgesValid
+	edgesAll
+)
+
+// edgeCase is one rule's boundary: a valid line turned into the case.
+// This table is the lab's boundary table: rule → input → the check that
+// judges it (clean-aggregates for valid cases, malformed-lines for all).
+type edgeCase struct {
+	rule  string
+	valid bool
+	edit  func(f []string) []string
+}
+
+var edgeCases = []edgeCase{
+	{"status: 100 is the lowest valid status", true, func(f []string) []string { f[4] = "100"; return f }},
+	{"status: 599 is valid and an error", true, func(f []string) []string { f[4] = "599"; return f }},
+	{"errors: 500 is the lowest error", true, func(f []string) []string { f[4] = "500"; return f }},
+	{"errors: 499 is not an error", true, func(f []string) []string { f[4] = "499"; return f }},
+	{"bytes: 0 is valid", true, func(f []string) []string { f[5] = "0"; return f }},
+	{"latency: 0ms is valid", true, func(f []string) []string { f[6] = "0ms"; return f }},
+	{"timestamp: an offset other than Z is RFC 3339", true, func(f []string) []string {
+		t, _ := time.Parse(time.RFC3339Nano, f[0])
+		f[0] = t.In(time.FixedZone("", 2*3600)).Format("2006-01-02T15:04:05.000Z07:00")
+		return f
+	}},
+	{"path: / alone starts with /", true, func(f []string) []string { f[3] = "/"; return f }},
+	{"status: 600 is out of range", false, func(f []string) []string { f[4] = "600"; return f }},
+	{"status: 99 is out of range", false, func(f []string) []string { f[4] = "99"; return f }},
+	{"fields: a blank line is malformed", false, func(f []string) []string { return nil }},
+	{"fields: six fields are too few", false, func(f []string) []string { return f[:6] }},
+	{"fields: eight fields are too many", false, func(f []string) []string { return append(f, "extra") }},
+	{"bytes: -1 is negative", false, func(f []string) []string { f[5] = "-1"; return f }},
+	{"latency: a number without ms", false, func(f []string) []string { f[6] = strings.TrimSuffix(f[6], "ms"); return f }},
+	{"method: lower case is not a method", false, func(f []string) []string { f[2] = strings.ToLower(f[2]); return f }},
+	{"path: no leading /", false, func(f []string) []string { f[3] = strings.TrimPrefix(f[3], "/"); return f }},
+}
+
+// edgePositions places the spec's edge cases at fixed, spread-out line
+// numbers (0-based): the result maps a line number to the case it holds.
+func edgePositions(spec logSpec) map[int]edgeCase {
+	var edges []edgeCase
+	for _, e := range edgeCases {
+		if spec.Edges == edgesAll || (spec.Edges == edgesValid && e.valid) {
+			edges = append(edges, e)
+		}
+	}
+	at := map[int]edgeCase{}
+	for k, e := range edges {
+		at[(k+1)*spec.Lines/(len(edges)+2)] = e
+	}
+	return at
+}
+
+// edgeLine returns the edge case of the line's fields, and for a valid
+// case its status, bytes and latency.
+func edgeLine(e edgeCase, line []byte) (out []byte, status int, bytes, lat int64) {
+	f := e.edit(strings.Split(string(line), " "))
+	if e.valid {
+		status, _ = strconv.Atoi(f[4])
+		bytes, _ = strconv.ParseInt(f[5], 10, 64)
+		lat, _ = strconv.ParseInt(strings.TrimSuffix(f[6], "ms"), 10, 64)
+	}
+	return []byte(strings.Join(f, " ")), status, bytes, lat
 }
 
 var (
@@ -49,6 +123,10 @@ func writeLog(w io.Writer, seed uint64, spec logSpec) (metrics, error) {
 	hugeAt := -1
 	if spec.HugeLine {
 		hugeAt = spec.Lines / 2
+	}
+	at := edgePositions(spec)
+	for _, clash := at[hugeAt]; clash; _, clash = at[hugeAt] {
+		hugeAt++
 	}
 	buf := make([]byte, 0, 256)
 	for i := 0; i < spec.Lines; i++ {
@@ -74,11 +152,17 @@ func writeLog(w io.Writer, seed uint64, spec logSpec) (metrics, error) {
 		buf = append(buf, "ms"...)
 
 		truth.Lines++
+		edge, isEdge := at[i]
+		if isEdge {
+			buf, status, bytes, lat = edgeLine(edge, buf)
+		}
 		switch {
-		case i == hugeAt:
+		case isEdge && !edge.valid:
+			truth.Malformed++
+		case !isEdge && i == hugeAt:
 			truth.Malformed++
 			buf = append(buf[:0], strings.Repeat("\x00\x13firmware-dump:", 100<<10/16)...)
-		case r.Float64() < spec.Malformed:
+		case !isEdge && r.Float64() < spec.Malformed:
 			truth.Malformed++
 			buf = corrupt(r, buf)
 		default:

@@ -3,6 +3,7 @@ package logstometrics
 import (
 	"bytes"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 
@@ -49,4 +50,85 @@ func TestGeneratorAgreesWithTheLessonRules(t *testing.T) {
 		}
 		require.Equal(t, truth.Malformed, malformed, "seed %d", seed)
 	}
+}
+
+// TestEveryEdgeCaseIsInEveryLog: the boundary table (edgeCases) is in the
+// logs of both checks that judge it, whatever the seed, each case on a
+// line of its own that the reference judges as the table says; and the
+// generator's truth equals what the reference computes from the log.
+func TestEveryEdgeCaseIsInEveryLog(t *testing.T) {
+	for _, spec := range []logSpec{
+		{Lines: 3000, Devices: 24, Edges: edgesValid},
+		{Lines: 6000, Devices: 30, Malformed: 0.05, HugeLine: true, Edges: edgesAll},
+	} {
+		for seed := uint64(1); seed <= 60; seed++ {
+			var b bytes.Buffer
+			truth, err := writeLog(&b, seed, spec)
+			require.NoError(t, err)
+			lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+			found := map[string]bool{}
+			for i, e := range edgePositions(spec) {
+				line := lines[i]
+				require.True(t, isCase(e, line), "seed %d: line %d should show %q: %q", seed, i+1, e.rule, line)
+				_, ok := reference.ParseLine(line)
+				require.Equal(t, e.valid, ok, "seed %d: %s: %q", seed, e.rule, line)
+				found[e.rule] = true
+			}
+			for _, e := range edgeCases {
+				if spec.Edges == edgesAll || e.valid {
+					assert.True(t, found[e.rule], "seed %d, edges %d: no line shows %q", seed, spec.Edges, e.rule)
+				}
+			}
+			dir := t.TempDir()
+			in, out := dir+"/access.log", dir+"/report.json"
+			require.NoError(t, os.WriteFile(in, b.Bytes(), 0o644))
+			require.NoError(t, reference.Run(in, out))
+			got, err := readReport(out)
+			require.NoError(t, err)
+			require.NoError(t, compare(truth, got, allFields), "seed %d", seed)
+		}
+	}
+}
+
+// isCase recognises a line an edge case produced, by the field the case
+// sets to its boundary.
+func isCase(e edgeCase, line string) bool {
+	f := strings.Split(line, " ")
+	switch e.rule {
+	case "status: 100 is the lowest valid status":
+		return len(f) == 7 && f[4] == "100"
+	case "status: 599 is valid and an error":
+		return len(f) == 7 && f[4] == "599"
+	case "errors: 500 is the lowest error":
+		return len(f) == 7 && f[4] == "500"
+	case "errors: 499 is not an error":
+		return len(f) == 7 && f[4] == "499"
+	case "bytes: 0 is valid":
+		return len(f) == 7 && f[5] == "0"
+	case "latency: 0ms is valid":
+		return len(f) == 7 && f[6] == "0ms"
+	case "timestamp: an offset other than Z is RFC 3339":
+		return len(f) == 7 && strings.HasSuffix(f[0], "+02:00")
+	case "path: / alone starts with /":
+		return len(f) == 7 && f[3] == "/"
+	case "status: 600 is out of range":
+		return len(f) == 7 && f[4] == "600"
+	case "status: 99 is out of range":
+		return len(f) == 7 && f[4] == "99"
+	case "fields: a blank line is malformed":
+		return line == ""
+	case "fields: six fields are too few":
+		return len(f) == 6
+	case "fields: eight fields are too many":
+		return len(f) == 8 && f[7] == "extra"
+	case "bytes: -1 is negative":
+		return len(f) == 7 && f[5] == "-1"
+	case "latency: a number without ms":
+		return len(f) == 7 && !strings.HasSuffix(f[6], "s")
+	case "method: lower case is not a method":
+		return len(f) == 7 && strings.ToLower(f[2]) == f[2]
+	case "path: no leading /":
+		return len(f) == 7 && !strings.HasPrefix(f[3], "/")
+	}
+	panic("isCase does not know the rule " + e.rule)
 }

@@ -29,13 +29,13 @@ var Lab = grader.Lab{
 	Starter: starter,
 	Checks: map[string]grader.CheckFunc{
 		"clean-aggregates": func(ctx context.Context, h *grader.Harness) error {
-			return runAndCompare(ctx, h, logSpec{Lines: 3000, Devices: 24}, allFields)
+			return runAndCompare(ctx, h, logSpec{Lines: 3000, Devices: 24, Edges: edgesValid}, allFields)
 		},
 		"malformed-lines": func(ctx context.Context, h *grader.Harness) error {
-			return runAndCompare(ctx, h, logSpec{Lines: 6000, Devices: 30, Malformed: 0.05, HugeLine: true}, countsOnly)
+			return runAndCompare(ctx, h, logSpec{Lines: 6000, Devices: 30, Malformed: 0.05, HugeLine: true, Edges: edgesAll}, countsOnly)
 		},
 		"bounded-memory": func(ctx context.Context, h *grader.Harness) error {
-			return runAndCompare(ctx, h, logSpec{Lines: 1_100_000, Devices: 400, Malformed: 0.01}, countsOnly)
+			return runAndCompare(ctx, h, logSpec{Lines: 1_100_000, Devices: 400, Malformed: 0.01}, linesOnly)
 		},
 	},
 }
@@ -50,6 +50,11 @@ const (
 	// counts: a malformed line wrongly taken as valid always shows there.
 	countsOnly depth = iota
 	allFields
+	// linesOnly judges the line count and the device set: enough to show
+	// the whole log was read, so that bounded-memory fails only for
+	// memory or for not finishing, never for a validation rule that
+	// malformed-lines judges with its own hint.
+	linesOnly
 )
 
 func runAndCompare(ctx context.Context, h *grader.Harness, spec logSpec, d depth) error {
@@ -120,12 +125,12 @@ func readReport(path string) (*metrics, error) {
 // count, line count, the set of devices, then each device's totals.
 func compare(want metrics, got *metrics, d depth) error {
 	if got.Lines < want.Lines {
-		return grader.Mismatch("your report counts fewer lines than the log has: reading stopped before the end of the file", want.Lines, got.Lines)
+		return grader.Mismatch("your report counts fewer lines than the log has: reading stopped early (a Scanner that fails ends its loop; check Err) or some lines, blank ones perhaps, were not counted", want.Lines, got.Lines)
 	}
 	if got.Lines != want.Lines {
 		return grader.Mismatch("the total line count (valid and malformed) is wrong", want.Lines, got.Lines)
 	}
-	if got.Malformed != want.Malformed {
+	if d != linesOnly && got.Malformed != want.Malformed {
 		return grader.Mismatch("the malformed line count is wrong", want.Malformed, got.Malformed)
 	}
 	for _, id := range sortedKeys(want.Devices) {
