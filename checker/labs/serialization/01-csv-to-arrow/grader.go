@@ -95,7 +95,27 @@ func judgeMalformed(logf func(string, ...any), truth *truth, f *ipc.FileReader) 
 			fmt.Sprintf("written %d, malformed %d", len(truth.rows), truth.malformed),
 			fmt.Sprintf("written %d, malformed %d", truth.returned.Written, truth.returned.Malformed))
 	}
-	return compareRows(logf, truth, f)
+	if err := compareRows(logf, truth, f); err != nil {
+		return err
+	}
+	// Batches count written rows, not input lines: skipped rows must not
+	// leave a batch short.
+	var sizes, want []int64
+	for i := 0; i < f.NumRecords(); i++ {
+		rec, err := f.Record(i)
+		if err != nil {
+			return grader.Failf("record batch %d cannot be read: %v", i, err)
+		}
+		sizes = append(sizes, rec.NumRows())
+	}
+	for left := int64(len(truth.rows)); left > 0; left -= 1000 {
+		want = append(want, min(left, 1000))
+	}
+	logf("record batch sizes: %v", sizes)
+	if fmt.Sprint(sizes) != fmt.Sprint(want) {
+		return grader.Mismatch(fmt.Sprintf("with malformed rows skipped, the batches are not 1000 written rows each (only the last smaller): %d rows were written", len(truth.rows)), want, sizes)
+	}
+	return nil
 }
 
 // Schema is the schema the lab asks for.
@@ -114,7 +134,9 @@ type row struct {
 }
 
 type truth struct {
-	rows      []row
+	rows []row
+	// lines are the CSV lines of rows, for messages.
+	lines     []string
 	malformed int
 	returned  struct {
 		Written   int `json:"written"`
@@ -126,6 +148,80 @@ var offsets = []struct {
 	text    string
 	seconds int
 }{{"Z", 0}, {"+01:00", 3600}, {"-05:00", -5 * 3600}, {"+05:30", 5*3600 + 1800}, {"+00:00", 0}}
+
+// edge is one rule's boundary case, placed at a fixed row whatever the
+// seed. This is the lab's boundary table: rule → the row that exercises
+// it → the check that judges it (values for the valid cases, which every
+// check's data holds; malformed-rows for the malformed ones).
+type edge struct {
+	rule  string
+	row   int // 0-based data row; negative counts from the end
+	valid bool
+	// edit changes a valid row; fields writes it.
+	edit   func(rw *row, at time.Time)
+	fields func(rw row, at time.Time) []string
+	// bad turns the row's fields into a malformed line.
+	bad func(f []string) []string
+}
+
+func csvFields(rw row, ts string) []string {
+	temp, batt := "", ""
+	if rw.Temperature != nil {
+		temp = strconv.FormatFloat(*rw.Temperature, 'f', -1, 64)
+	}
+	if rw.Battery != nil {
+		batt = strconv.Itoa(int(*rw.Battery))
+	}
+	return []string{rw.Device, ts, temp, batt}
+}
+
+func utcMillis(rw row, at time.Time) []string {
+	return csvFields(rw, at.UTC().Format("2006-01-02T15:04:05.000Z"))
+}
+
+func u8(v uint8) *uint8 { return &v }
+
+// lateDevice first appears after the first batch: the one dictionary of
+// an IPC file must hold it (see the lesson's "One dictionary per field").
+const lateDevice = "ap-777"
+
+var edges = []edge{
+	{rule: "battery 0 is valid", row: 3, valid: true, edit: func(rw *row, _ time.Time) { rw.Battery = u8(0) }, fields: utcMillis},
+	{rule: "battery 100 is valid", row: 4, valid: true, edit: func(rw *row, _ time.Time) { rw.Battery = u8(100) }, fields: utcMillis},
+	{rule: "both nullable fields empty", row: 5, valid: true, edit: func(rw *row, _ time.Time) { rw.Temperature, rw.Battery = nil, nil }, fields: utcMillis},
+	{rule: "RFC 3339 without fractional seconds", row: 6, valid: true,
+		edit: func(rw *row, at time.Time) { rw.TS = at.Truncate(time.Second).UnixMilli() },
+		fields: func(rw row, at time.Time) []string {
+			return csvFields(rw, at.Truncate(time.Second).In(time.FixedZone("", 3600)).Format(time.RFC3339))
+		}},
+	{rule: "a negative offset: the local date is the day before the UTC date", row: 7, valid: true,
+		edit: func(*row, time.Time) {},
+		fields: func(rw row, at time.Time) []string {
+			return csvFields(rw, at.In(time.FixedZone("", -5*3600)).Format("2006-01-02T15:04:05.000-07:00"))
+		}},
+	{rule: "a device first seen after the first batch", row: 1100, valid: true, edit: func(rw *row, _ time.Time) { rw.Device = lateDevice }, fields: utcMillis},
+	{rule: "the late device again", row: -2, valid: true, edit: func(rw *row, _ time.Time) { rw.Device = lateDevice }, fields: utcMillis},
+	{rule: "battery 101 is out of range", row: 9, bad: func(f []string) []string { f[3] = "101"; return f }},
+	{rule: "battery -1 is out of range", row: 10, bad: func(f []string) []string { f[3] = "-1"; return f }},
+	{rule: "five fields", row: 11, bad: func(f []string) []string { return append(f, "") }},
+	{rule: "an empty device", row: 12, bad: func(f []string) []string { f[0] = ""; return f }},
+	{rule: "a temperature that is not a number", row: 13, bad: func(f []string) []string { f[2] = "warm"; return f }},
+}
+
+// edgeAt returns the edge case placed at data row i of n, if any; the
+// malformed ones only when the check's data has malformed rows.
+func edgeAt(i, n int, malformed bool) (edge, bool) {
+	for _, e := range edges {
+		row := e.row
+		if row < 0 {
+			row += n
+		}
+		if row == i && (e.valid || malformed) {
+			return e, true
+		}
+	}
+	return edge{}, false
+}
 
 // generate writes n data lines (a share of them malformed) and returns
 // what a correct conversion holds.
@@ -152,6 +248,18 @@ func generate(seed uint64, n int, malformedShare float64) ([]byte, *truth) {
 			batt = strconv.Itoa(int(v))
 		}
 		fields := []string{rw.Device, ts, temp, batt}
+		if e, ok := edgeAt(i, n, malformedShare > 0); ok {
+			if e.valid {
+				e.edit(&rw, at)
+				line := strings.Join(e.fields(rw, at), ",")
+				t.rows, t.lines = append(t.rows, rw), append(t.lines, line)
+				b.WriteString(line + "\n")
+			} else {
+				t.malformed++
+				b.WriteString(strings.Join(e.bad(fields), ",") + "\n")
+			}
+			continue
+		}
 		if r.Float64() < malformedShare {
 			t.malformed++
 			switch r.IntN(6) {
@@ -169,7 +277,7 @@ func generate(seed uint64, n int, malformedShare float64) ([]byte, *truth) {
 				fields = append(fields, "extra")
 			}
 		} else {
-			t.rows = append(t.rows, rw)
+			t.rows, t.lines = append(t.rows, rw), append(t.lines, strings.Join(fields, ","))
 		}
 		b.WriteString(strings.Join(fields, ",") + "\n")
 	}
@@ -273,6 +381,9 @@ func compareRows(logf func(string, ...any), t *truth, f *ipc.FileReader) error {
 			if !batt.IsNull(r) {
 				v := batt.Value(r)
 				got.Battery = &v
+			}
+			if show(got) != show(want) && i+1 < len(t.rows) && show(got) == show(t.rows[i+1]) {
+				return grader.Mismatch(fmt.Sprintf("a valid CSV row is missing from the file: row %d of the file is the CSV's next valid row", i), fmt.Sprintf("the row of CSV line %q", t.lines[i]), "no such row: it was skipped")
 			}
 			if show(got) != show(want) {
 				return grader.Mismatch(fmt.Sprintf("row %d (batch %d, row %d) is wrong", i, b, r), show(want), show(got))
