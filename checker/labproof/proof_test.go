@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -233,8 +234,6 @@ func checkGolden(t *testing.T, graderDir, name string, res *report.Lab, extra []
 	assert.Equal(t, string(want), got, "transcript changed: review it, then run go test ./checker/labproof -update")
 }
 
-// TestReferencesPassUnderOtherSeeds grades each reference with seeds other
-// than the golden one: learners get a fresh seed on every check, so a
 // proofSandbox is the sandbox a lab's proof runs in: the container sandbox
 // (what `delab grade` uses with Docker) when Docker answers — always in CI —
 // and the process sandbox otherwise. The seed sweep below runs in the
@@ -251,6 +250,8 @@ func proofSandbox(t *testing.T, lab *catalog.Lab) string {
 	return engine.SandboxContainer
 }
 
+// TestReferencesPassUnderOtherSeeds grades each reference with seeds other
+// than the golden one: learners get a fresh seed on every check, so a
 // generator that disagrees with the lesson's rules for some inputs would
 // fail correct code at random.
 func TestReferencesPassUnderOtherSeeds(t *testing.T) {
@@ -260,11 +261,7 @@ func TestReferencesPassUnderOtherSeeds(t *testing.T) {
 	c := loadCatalog(t)
 	for _, lab := range c.Labs() {
 		lab := lab
-		seeds := []uint64{7, 1001, 424242, 99991}
-		if len(lab.Services) > 0 {
-			seeds = seeds[:2]
-		}
-		for _, seed := range seeds {
+		for _, seed := range sweepSeeds(lab, false) {
 			t.Run(fmt.Sprintf("%s/seed-%d", lab.ID, seed), func(t *testing.T) {
 				e := &engine.Engine{Seed: seed}
 				if len(lab.Services) > 0 {
@@ -276,6 +273,61 @@ func TestReferencesPassUnderOtherSeeds(t *testing.T) {
 					assert.Equal(t, report.Passed, ch.Status, "%s with seed %d: %s %s", ch.ID, seed, ch.Message, ch.Actual)
 				}
 			})
+		}
+	}
+}
+
+// sweepSeeds is the seeds a sweep grades a lab with. By default (CI) a
+// sample: four seeds for a Docker-free lab, two for a service lab. `make
+// sweep` sets DELAB_SWEEP_SEEDS=n: n seeds for a Docker-free lab, n/5 (at
+// least 2) for a service lab. Wrong solutions get the first five of them
+// at most: each must fail its check whatever the seed.
+func sweepSeeds(lab *catalog.Lab, wrong bool) []uint64 {
+	n := 4
+	if v, err := strconv.Atoi(os.Getenv("DELAB_SWEEP_SEEDS")); err == nil && v > 0 {
+		n = v
+	}
+	if len(lab.Services) > 0 {
+		n = max(2, n/5)
+	}
+	if wrong {
+		n = min(n, 5)
+	}
+	seeds := []uint64{7, 1001, 424242, 99991}
+	for i := uint64(1); len(seeds) < n; i++ {
+		seeds = append(seeds, 1_000_003*i+11)
+	}
+	return seeds[:n]
+}
+
+// TestWrongSolutionsFailUnderOtherSeeds runs only in `make sweep`: each
+// wrong solution must fail the check aimed at it under several seeds, so
+// that a mistake caught only when the seed happens to reach its edge is
+// found here, not by a learner.
+func TestWrongSolutionsFailUnderOtherSeeds(t *testing.T) {
+	if testing.Short() || os.Getenv("DELAB_SWEEP_SEEDS") == "" {
+		t.Skip("runs in make sweep (DELAB_SWEEP_SEEDS)")
+	}
+	c := loadCatalog(t)
+	for _, lab := range c.Labs() {
+		graderDir := filepath.Join(repoRoot, "checker", "labs", filepath.FromSlash(lab.ID))
+		proof, err := LoadProof(filepath.Join(graderDir, "proof.yaml"))
+		require.NoError(t, err)
+		for _, w := range proof.Wrong {
+			for _, seed := range sweepSeeds(lab, true) {
+				t.Run(fmt.Sprintf("%s/%s/seed-%d", lab.ID, filepath.Base(w.Dir), seed), func(t *testing.T) {
+					e := &engine.Engine{Seed: seed}
+					if len(lab.Services) > 0 {
+						e.Services = serviceProvider(t)
+					}
+					res := e.Grade(context.Background(), lab, registry.ByID(lab.ID), engine.Source{Dir: filepath.Join(graderDir, w.Dir), ModuleDir: repoRoot, Display: lab.Dir})
+					for _, ch := range res.Checks {
+						if ch.ID == w.Fails {
+							assert.Equal(t, report.Failed, ch.Status, "%s with seed %d must fail %s", w.Dir, seed, w.Fails)
+						}
+					}
+				})
+			}
 		}
 	}
 }
