@@ -391,6 +391,31 @@ func diff(want, got map[string]int64) string {
 	return strings.Join(out, ", ")
 }
 
+// diagnose names the likely mistake behind wrong totals.
+func diagnose(want, got map[string]int64) string {
+	var extra []string
+	var wantN, gotN int64
+	for k, n := range got {
+		if _, ok := want[k]; !ok {
+			extra = append(extra, shorten(k))
+		}
+		gotN += n
+	}
+	for _, n := range want {
+		wantN += n
+	}
+	switch {
+	case len(extra) > 0:
+		sort.Strings(extra)
+		return fmt.Sprintf(" (no record has the key %s: the piece of a line cut by a boundary was counted as a record)", strings.Join(extra[:min(3, len(extra))], ", "))
+	case gotN < wantN:
+		return fmt.Sprintf(" (%d records are missing: lines that cross a boundary counted by no split?)", wantN-gotN)
+	case gotN > wantN:
+		return fmt.Sprintf(" (%d records too many: lines that cross a boundary counted twice?)", gotN-wantN)
+	}
+	return ""
+}
+
 func equalCounts(a, b map[string]int64) bool {
 	if len(a) != len(b) {
 		return false
@@ -408,6 +433,9 @@ func equalCounts(a, b map[string]int64) bool {
 func straddlers(recs []record, splits []split) string {
 	var out []string
 	for _, s := range splits[1:] {
+		if s.Start <= 0 {
+			continue
+		}
 		for _, r := range recs {
 			if r.start < s.Start && r.end > s.Start {
 				out = append(out, fmt.Sprintf("boundary %d: record [%d, %d) %s crosses it", s.Start, r.start, r.end, r.key))
@@ -575,7 +603,7 @@ func checkTotals(ctx context.Context, h *grader.Harness) error {
 		want := countKeys(records(f.data))
 		h.Logf("Merge returned %s", showCounts(run.Total))
 		if run.TotalKeys != len(run.Total) || !equalCounts(want, run.Total) {
-			msg := fmt.Sprintf("the totals of %s (%d bytes, %d splits) are wrong: %s", f.name, len(f.data), len(run.Parts), diff(want, run.Total))
+			msg := fmt.Sprintf("the totals of %s (%d bytes, %d splits) are wrong: %s%s", f.name, len(f.data), len(run.Parts), diff(want, run.Total), diagnose(want, run.Total))
 			if run.TotalKeys > len(run.Total) {
 				msg += fmt.Sprintf(" (Merge returned %d keys; the harness kept %d)", run.TotalKeys, len(run.Total))
 			}
