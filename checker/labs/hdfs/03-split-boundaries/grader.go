@@ -15,6 +15,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	pathpkg "path"
 	"slices"
 	"sort"
 	"strings"
@@ -277,34 +278,23 @@ func putLog(h *grader.Harness, name string, data []byte, blockSize int64) (strin
 	defer c.Close()
 	remote := "/delab/" + h.Unique("splits") + "/" + name
 	if len(data) == 0 {
-		// A file closed with no block at all is never reported complete
-		// here: write one byte, then truncate it away through the NameNode.
-		if err := hdfsclient.PutFile(c, remote, []byte("\n"), 1, blockSize); err != nil {
-			return "", fmt.Errorf("grader writing %s: %w", remote, err)
+		// Not PutFile: the client's Write, even of nothing, allocates a
+		// block, and an empty block is never reported complete.
+		if err := c.MkdirAll(pathpkg.Dir(remote), 0o755); err != nil {
+			return "", fmt.Errorf("grader creating %s: %w", pathpkg.Dir(remote), err)
 		}
-		if err := truncate(h.Endpoints.HDFSWebUI, remote); err != nil {
-			return "", fmt.Errorf("grader truncating %s: %w", remote, err)
+		w, err := c.CreateFile(remote, 1, blockSize, 0o644)
+		if err == nil {
+			err = hdfsclient.CloseFile(w)
+		}
+		if err != nil {
+			return "", fmt.Errorf("grader writing %s: %w", remote, err)
 		}
 	} else if err := hdfsclient.PutFile(c, remote, data, 1, blockSize); err != nil {
 		return "", fmt.Errorf("grader writing %s: %w", remote, err)
 	}
 	h.Logf("wrote %s: %d bytes, %d records, block size %d (%d blocks)", remote, len(data), len(records(data)), blockSize, (int64(len(data))+blockSize-1)/blockSize)
 	return remote, nil
-}
-
-// truncate empties path through WebHDFS TRUNCATE; at a block boundary
-// (0 is one) the NameNode completes it at once.
-func truncate(webUI, path string) error {
-	resp, err := http.Post(webUI+"/webhdfs/v1"+path+"?op=TRUNCATE&newlength=0&user.name=delab", "", nil)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte("true")) {
-		return fmt.Errorf("%s: %s", resp.Status, b)
-	}
-	return nil
 }
 
 // runCount has the harness count path with one worker per block.
