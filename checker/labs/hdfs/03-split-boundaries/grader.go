@@ -77,6 +77,9 @@ func newLog(seed, stream uint64) *logGen {
 		g.weights = append(g.weights, w)
 		g.sum += w
 	}
+	if g.sum == 0 {
+		g.keys, g.weights, g.sum = []string{"view"}, []int{1}, 1
+	}
 	return g
 }
 
