@@ -637,14 +637,10 @@ func checkBoundaries(ctx context.Context, h *grader.Harness) error {
 		return err
 	}
 	for i, p := range run.Parts {
-		hadoop, halfOpen := countKeys(owned(recs, p.split, true)), countKeys(owned(recs, p.split, false))
 		h.Logf("split %d %s: CountSplit returned %s", i, p.split, showCounts(p.Counts))
-		if p.Keys == len(p.Counts) && (equalCounts(p.Counts, hadoop) || equalCounts(p.Counts, halfOpen)) {
-			continue
+		if err := judgeSplit(recs, i, p); err != nil {
+			return err
 		}
-		return grader.Mismatch(fmt.Sprintf("split %d %s did not count the records the LineRecordReader rule gives it (differences: %s); near its boundaries: %s",
-			i, p.split, diff(hadoop, p.Counts), straddlers(recs, []split{{}, {Start: p.Start}, {Start: p.end()}})),
-			showCounts(hadoop), showCounts(p.Counts))
 	}
 	want := countKeys(recs)
 	if !equalCounts(want, run.Total) {
@@ -652,6 +648,18 @@ func checkBoundaries(ctx context.Context, h *grader.Harness) error {
 	}
 	h.Logf("Merge returned %s", showCounts(run.Total))
 	return nil
+}
+
+// judgeSplit checks that worker i counted exactly the records the
+// LineRecordReader rule gives its split, in either form.
+func judgeSplit(recs []record, i int, p part) error {
+	hadoop, halfOpen := countKeys(owned(recs, p.split, true)), countKeys(owned(recs, p.split, false))
+	if p.Keys == len(p.Counts) && (equalCounts(p.Counts, hadoop) || equalCounts(p.Counts, halfOpen)) {
+		return nil
+	}
+	return grader.Mismatch(fmt.Sprintf("split %d %s did not count the records the LineRecordReader rule gives it (differences: %s); near its boundaries: %s",
+		i, p.split, diff(hadoop, p.Counts), straddlers(recs, []split{{}, {Start: p.Start}, {Start: p.end()}})),
+		showCounts(hadoop), showCounts(p.Counts))
 }
 
 func longest(recs []record) record {
@@ -679,26 +687,42 @@ func checkSplitReads(ctx context.Context, h *grader.Harness) error {
 	}
 	for i, p := range run.Parts {
 		end := need(data, p.split)
-		limit := end - p.Start + 1 + readAhead
 		if p.Bytes == 0 {
 			h.Logf("split %d %s: its worker read nothing", i, p.split)
 		} else {
-			h.Logf("split %d %s: its worker read %d bytes in %d calls, from offset %d to %d (its last record ends at %d; the limit is %d bytes)", i, p.split, p.Bytes, p.Reads, p.Lo, p.Hi, end, limit)
+			h.Logf("split %d %s: its worker read %d bytes in %d calls, from offset %d to %d (its last record ends at %d; the limit is %d bytes)", i, p.split, p.Bytes, p.Reads, p.Lo, p.Hi, end, readLimit(data, p.split))
 		}
-		if p.Bytes > limit {
-			return grader.Mismatch(fmt.Sprintf("the worker of split %d %s read more than its split and the line that crosses its end", i, p.split),
-				fmt.Sprintf("at most %d bytes (%d of the split and the rest of its last line, 1 before it, %d read-ahead)", limit, end-p.Start, readAhead),
-				fmt.Sprintf("%d bytes, offsets %d to %d", p.Bytes, p.Lo, p.Hi))
-		}
-		if p.Bytes > 0 && (p.Lo < p.Start-1-readAhead || p.Hi > end+readAhead) {
-			return grader.Mismatch(fmt.Sprintf("the worker of split %d %s read outside its split and the line that crosses its end", i, p.split),
-				fmt.Sprintf("offsets within %d to %d (its split, the line that crosses its end, %d read-ahead either side)", max(0, p.Start-1-readAhead), min(int64(len(data)), end+readAhead), readAhead),
-				fmt.Sprintf("offsets %d to %d", p.Lo, p.Hi))
+		if err := judgeReads(data, i, p); err != nil {
+			return err
 		}
 	}
 	want := countKeys(records(data))
 	if !equalCounts(want, run.Total) {
 		return grader.Mismatch("every worker kept to its split, but the totals are wrong: "+diff(want, run.Total), showCounts(want), showCounts(run.Total))
+	}
+	return nil
+}
+
+// readLimit is how many bytes the worker of split s may read in all.
+func readLimit(data []byte, s split) int64 {
+	return need(data, s) - s.Start + 1 + readAhead
+}
+
+// judgeReads checks what worker i read: at most its split, the rest of
+// the line that crosses its end, one byte before its start and the
+// read-ahead allowance, and nothing far outside that window.
+func judgeReads(data []byte, i int, p part) error {
+	end := need(data, p.split)
+	limit := readLimit(data, p.split)
+	if p.Bytes > limit {
+		return grader.Mismatch(fmt.Sprintf("the worker of split %d %s read more than its split and the line that crosses its end", i, p.split),
+			fmt.Sprintf("at most %d bytes (%d of the split and the rest of its last line, 1 before it, %d read-ahead)", limit, end-p.Start, readAhead),
+			fmt.Sprintf("%d bytes, offsets %d to %d", p.Bytes, p.Lo, p.Hi))
+	}
+	if p.Bytes > 0 && (p.Lo < p.Start-1-readAhead || p.Hi > end+readAhead) {
+		return grader.Mismatch(fmt.Sprintf("the worker of split %d %s read outside its split and the line that crosses its end", i, p.split),
+			fmt.Sprintf("offsets within %d to %d (its split, the line that crosses its end, %d read-ahead either side)", max(0, p.Start-1-readAhead), min(int64(len(data)), end+readAhead), readAhead),
+			fmt.Sprintf("offsets %d to %d", p.Lo, p.Hi))
 	}
 	return nil
 }
