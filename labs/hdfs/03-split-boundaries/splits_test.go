@@ -200,11 +200,37 @@ func TestCountOnHDFS(t *testing.T) {
 			t.Fatal(err)
 		}
 		open = append(open, f)
-		return f
+		return &sequential{f: f}
 	}, data, block)
 	if want := countAll(data); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("totals:\n got  %v\n want %v%s", got, want, reread("The LineRecordReader rule"))
 	}
+}
+
+// sequential serves ReadAt from an HDFS file without seeking when a read
+// continues where the last one ended: the client's Seek, even to where it
+// already is, drops its DataNode connection, so every small ReadAt of a
+// bufio.Reader would otherwise open a new one.
+type sequential struct {
+	mu  sync.Mutex
+	f   *hdfs.FileReader
+	pos int64
+}
+
+func (s *sequential) ReadAt(p []byte, off int64) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if off != s.pos {
+		if _, err := s.f.Seek(off, io.SeekStart); err != nil {
+			return 0, err
+		}
+	}
+	n, err := io.ReadFull(s.f, p)
+	s.pos = off + int64(n)
+	if err == io.ErrUnexpectedEOF {
+		err = io.EOF
+	}
+	return n, err
 }
 
 // connect returns a client of the HDFS that `delab up hdfs` keeps running,

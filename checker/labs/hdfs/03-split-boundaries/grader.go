@@ -256,8 +256,7 @@ type part struct {
 
 // countRun is what the harness reports for one "count" run.
 type countRun struct {
-	ServiceError string `json:"service_error"`
-	File         struct {
+	File struct {
 		Size      int64   `json:"size"`
 		BlockSize int64   `json:"block_size"`
 		Splits    []split `json:"splits"`
@@ -300,24 +299,35 @@ func putLog(h *grader.Harness, name string, data []byte, blockSize int64) (strin
 	return remote, nil
 }
 
-// runCount has the harness count path with one worker per block.
-func runCount(ctx context.Context, h *grader.Harness, path string, data []byte) (*countRun, error) {
-	h.Logf("running one CountSplit per block of %s, concurrently, each worker with its own counting reader, then Merge", path)
-	res, err := h.Run(ctx, grader.RunOptions{Args: []string{"count", path}})
+// runCount has the harness count each file with one worker per block,
+// the files one after the other, in one run.
+func runCount(ctx context.Context, h *grader.Harness, paths []string, data [][]byte) ([]*countRun, error) {
+	for _, p := range paths {
+		h.Logf("running one CountSplit per block of %s, concurrently, each worker with its own counting reader, then Merge", p)
+	}
+	res, err := h.Run(ctx, grader.RunOptions{Args: append([]string{"count"}, paths...)})
 	if err != nil {
 		return nil, err
 	}
-	var out countRun
+	var out struct {
+		ServiceError string      `json:"service_error"`
+		Runs         []*countRun `json:"runs"`
+	}
 	if err := json.Unmarshal(res.Value, &out); err != nil {
 		return nil, grader.Failf("the harness's report could not be read: %v", err)
 	}
 	if out.ServiceError != "" {
-		return nil, fmt.Errorf("HDFS failed while the harness read %s: %s", path, out.ServiceError)
+		return nil, fmt.Errorf("HDFS failed while the harness read the logs: %s", out.ServiceError)
 	}
-	if out.File.Size != int64(len(data)) || len(out.Parts) != len(out.File.Splits) {
-		return nil, fmt.Errorf("the harness saw %d bytes and %d parts for %s, the grader wrote %d bytes", out.File.Size, len(out.Parts), path, len(data))
+	if len(out.Runs) != len(paths) {
+		return nil, fmt.Errorf("the harness reported %d runs for %d files", len(out.Runs), len(paths))
 	}
-	return &out, nil
+	for i, run := range out.Runs {
+		if run.File.Size != int64(len(data[i])) || len(run.Parts) != len(run.File.Splits) {
+			return nil, fmt.Errorf("the harness saw %d bytes and %d parts for %s, the grader wrote %d bytes", run.File.Size, len(run.Parts), paths[i], len(data[i]))
+		}
+	}
+	return out.Runs, nil
 }
 
 // showCounts renders counts sorted by key, bounded.
@@ -577,24 +587,31 @@ func totalsLog(seed uint64) []byte {
 func checkTotals(ctx context.Context, h *grader.Harness) error {
 	small := newLog(h.Seed(), 5)
 	small.growTo(100_000 + int(h.Seed()%50_000))
-	for _, f := range []struct {
+	files := []struct {
 		name string
 		data []byte
 	}{
 		{"events.log", totalsLog(h.Seed())},
 		{"small.log", small.noFinalNewline()},
 		{"empty.log", nil},
-	} {
+	}
+	var paths []string
+	var data [][]byte
+	for _, f := range files {
 		path, err := putLog(h, f.name, f.data, block)
 		if err != nil {
 			return err
 		}
-		run, err := runCount(ctx, h, path, f.data)
-		if err != nil {
-			return err
-		}
+		paths, data = append(paths, path), append(data, f.data)
+	}
+	runs, err := runCount(ctx, h, paths, data)
+	if err != nil {
+		return err
+	}
+	for i, f := range files {
+		run := runs[i]
 		want := countKeys(records(f.data))
-		h.Logf("Merge returned %s", showCounts(run.Total))
+		h.Logf("%s: Merge returned %s", f.name, showCounts(run.Total))
 		if run.TotalKeys != len(run.Total) || !equalCounts(want, run.Total) {
 			msg := fmt.Sprintf("the totals of %s (%d bytes, %d splits) are wrong: %s%s", f.name, len(f.data), len(run.Parts), diff(want, run.Total), diagnose(want, run.Total))
 			if run.TotalKeys > len(run.Total) {
@@ -632,10 +649,11 @@ func checkBoundaries(ctx context.Context, h *grader.Harness) error {
 	recs := records(data)
 	h.Logf("the edges: a record ends exactly at byte %d; a record's newline is byte %d; a record of %d bytes spans [%d, %d), the whole of block 3; the last record has no newline",
 		block, 2*block, longest(recs).end-longest(recs).start, longest(recs).start, longest(recs).end)
-	run, err := runCount(ctx, h, path, data)
+	runs, err := runCount(ctx, h, []string{path}, [][]byte{data})
 	if err != nil {
 		return err
 	}
+	run := runs[0]
 	for i, p := range run.Parts {
 		h.Logf("split %d %s: CountSplit returned %s", i, p.split, showCounts(p.Counts))
 		if err := judgeSplit(recs, i, p); err != nil {
@@ -681,10 +699,11 @@ func checkSplitReads(ctx context.Context, h *grader.Harness) error {
 	if err != nil {
 		return err
 	}
-	run, err := runCount(ctx, h, path, data)
+	runs, err := runCount(ctx, h, []string{path}, [][]byte{data})
 	if err != nil {
 		return err
 	}
+	run := runs[0]
 	for i, p := range run.Parts {
 		end := need(data, p.split)
 		if p.Bytes == 0 {
