@@ -265,7 +265,9 @@ func files(l map[string]entry) map[string]int64 {
 	return out
 }
 
-// diff says how the files seen differ from a version, "" when they match.
+// diff says how the files seen differ from a version, "" when they match:
+// first a missing _SUCCESS or file, then a file the version lacks, then a
+// size.
 func diff(seen map[string]int64, want layout) string {
 	if _, ok := seen["_SUCCESS"]; !ok {
 		return "no _SUCCESS"
@@ -276,43 +278,53 @@ func diff(seen map[string]int64, want layout) string {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		size, ok := seen[k]
-		switch {
-		case !ok:
+		if _, ok := seen[k]; !ok {
 			return k + " is missing"
-		case k != "_SUCCESS" && size != int64(len(want[k])):
-			return fmt.Sprintf("%s holds %d of its %d bytes", k, size, len(want[k]))
 		}
 	}
-	keys = keys[:0]
+	var extra []string
 	for k := range seen {
 		if _, ok := want[k]; !ok {
-			keys = append(keys, k)
+			extra = append(extra, k)
 		}
 	}
-	sort.Strings(keys)
-	if len(keys) > 0 {
-		return fmt.Sprintf("%s is there, which the day does not have", keys[0])
+	sort.Strings(extra)
+	if len(extra) > 0 {
+		return fmt.Sprintf("%s is there, which the day does not have", extra[0])
+	}
+	for _, k := range keys {
+		if size := seen[k]; k != "_SUCCESS" && size != int64(len(want[k])) {
+			return fmt.Sprintf("%s holds %d bytes, where the day's has %d", k, size, len(want[k]))
+		}
 	}
 	return ""
 }
 
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 func summary(seen map[string]int64) string {
-	parts, bytes := 0, int64(0)
-	devices := map[string]bool{}
+	others, bytes := 0, int64(0)
+	folders := map[string]bool{}
 	for p, size := range seen {
 		if p == "_SUCCESS" {
 			continue
 		}
-		parts++
+		others++
 		bytes += size
-		devices[strings.SplitN(p, "/", 2)[0]] = true
+		if dir, _, ok := strings.Cut(p, "/"); ok {
+			folders[dir] = true
+		}
 	}
 	success := "no _SUCCESS"
 	if _, ok := seen["_SUCCESS"]; ok {
 		success = "_SUCCESS"
 	}
-	return fmt.Sprintf("%s and %d other files in %d folders, %d bytes", success, parts, len(devices), bytes)
+	return fmt.Sprintf("%s, %s (%d bytes) in %s", success, plural(others, "other file", "other files"), bytes, plural(len(folders), "folder", "folders"))
 }
 
 // show names a path for the learner: <out> for the output folder, and the
@@ -326,7 +338,7 @@ func (s *scenario) show(p string) string {
 		if _, tail, ok := strings.Cut(rest, "/"); ok {
 			return "<out>/_temporary/…/" + tail
 		}
-		return "<out>/_temporary/…"
+		return "<out>/_temporary/<attempt>"
 	}
 	return "<out>" + rel
 }
@@ -367,8 +379,12 @@ func (s *scenario) look(what string, current *readings, allowed ...*readings) er
 			return nil
 		}
 	}
-	return grader.Mismatch(fmt.Sprintf("right after your process %s, a reader listing %s saw the day half published: %s",
-		s.change(what), s.show(dayDir), diff(seen, current.want)),
+	half := "the day half published"
+	if len(allowed) > 1 {
+		half = "neither the day published before nor the corrected one, whole; compared with the corrected day"
+	}
+	return grader.Mismatch(fmt.Sprintf("right after your process %s, a reader listing %s saw %s: %s",
+		s.change(what), s.show(dayDir), half, diff(seen, current.want)),
 		"no "+s.show(dayDir)+" yet, or the whole day: "+current.describe(), summary(seen))
 }
 
@@ -506,13 +522,19 @@ func (s *scenario) final(in *readings) error {
 				return fmt.Errorf("grader listing %s/_temporary: %w", s.out, err)
 			}
 			if len(left) > 0 {
-				var names []string
-				for p := range left {
-					names = append(names, p)
+				// The example shown is the deepest path, a file if any.
+				nfiles, example := 0, ""
+				for p, e := range left {
+					if !e.dir {
+						nfiles++
+					}
+					if example == "" || (!e.dir && left[example].dir) || (e.dir == left[example].dir && (len(p) > len(example) || len(p) == len(example) && p < example)) {
+						example = p
+					}
 				}
-				sort.Strings(names)
 				return grader.Mismatch("Publish returned nil, but staging data is left in "+s.show(s.out+"/_temporary"),
-					"nothing (an empty _temporary, or none)", fmt.Sprintf("%d files and folders, e.g. %s", len(left), s.show(s.out+"/_temporary/"+names[len(names)-1])))
+					"nothing (an empty _temporary, or none)", fmt.Sprintf("%s and %s, among them %s", plural(nfiles, "file", "files"),
+						plural(len(left)-nfiles, "folder", "folders"), s.show(s.out+"/_temporary/"+example)))
 			}
 		default:
 			return grader.Mismatch("Publish returned nil, but "+s.show(s.out)+" holds something else than the day and _temporary", "date="+s.day+" (and an empty _temporary)", fi.Name())

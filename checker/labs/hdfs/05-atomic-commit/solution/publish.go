@@ -104,9 +104,13 @@ func writeFile(client *hdfs.Client, path string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	if _, err := w.Write(data); err != nil {
-		w.Close()
-		return err
+	// An empty file (_SUCCESS) gets no Write: a Write, even of nothing,
+	// allocates a block, and an empty block can keep Close replicating.
+	if len(data) > 0 {
+		if _, err := w.Write(data); err != nil {
+			w.Close()
+			return err
+		}
 	}
 	for delay := 50 * time.Millisecond; ; delay *= 2 {
 		err := w.Close()
