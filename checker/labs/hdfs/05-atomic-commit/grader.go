@@ -419,7 +419,7 @@ func (s *scenario) run(ctx context.Context, in *readings, crash int, watch bool,
 			}
 			if crashed {
 				s.h.Logf("your process stopped dead right after it %s, its create #%d", s.change(what), crash)
-				err := s.staged()
+				err := s.staged(allowed)
 				p.Stop()
 				s.h.Logf("killed it there (SIGKILL)")
 				return true, err
@@ -444,8 +444,10 @@ func (s *scenario) run(ctx context.Context, in *readings, crash int, watch bool,
 }
 
 // staged checks, at the crash, that the attempt was being staged where
-// the lesson says: under <out>/_temporary.
-func (s *scenario) staged() error {
+// the lesson says, under <out>/_temporary, and, when a day was published
+// before the run (allowed holds it first), that it is still there: a
+// crash while staging must not take the published day away.
+func (s *scenario) staged(allowed []*readings) error {
 	l, err := s.walk(s.out + "/_temporary")
 	if err != nil && !os.IsNotExist(err) {
 		var f *grader.Failure
@@ -458,7 +460,17 @@ func (s *scenario) staged() error {
 	if n == 0 {
 		return grader.Failf("at the crash, %d files created, %s held no file: the lesson's protocol stages an attempt there, where the next attempt (and the checker) find what a crash left", crashAt, s.show(s.out+"/_temporary"))
 	}
-	s.h.Logf("%s then held the killed attempt's %d files; %s did not exist", s.show(s.out+"/_temporary"), n, s.show(s.out+"/date="+s.day))
+	dayDir := s.out + "/date=" + s.day
+	if len(allowed) < 2 {
+		s.h.Logf("%s then held the killed attempt's %d files; %s did not exist", s.show(s.out+"/_temporary"), n, s.show(dayDir))
+		return nil
+	}
+	if _, err := s.c.Stat(dayDir); os.IsNotExist(err) {
+		return grader.Failf("at the crash, %d files into staging the corrected day, %s was gone: the day published before must stay in place until the new one is complete, or a crash leaves readers with no day at all", crashAt, s.show(dayDir))
+	} else if err != nil {
+		return fmt.Errorf("grader listing %s: %w", dayDir, err)
+	}
+	s.h.Logf("%s then held the killed attempt's %d files; %s still held the day published before, whole", s.show(s.out+"/_temporary"), n, s.show(dayDir))
 	return nil
 }
 
@@ -635,9 +647,16 @@ func rerunReplaces(ctx context.Context, h *grader.Harness) error {
 		return err
 	}
 	h.Logf("wrote corrected.csv, the same day corrected: %d readings with new watts, %s gone, meter-41 new: %s", changed(a, b), a.devices[0], b.describe())
-	h.Logf("running Publish(client, \"corrected.csv\", <out>, %q) over the published day, pausing it as before", s.day)
-	if _, err := s.run(ctx, b, 0, true, a, b); err != nil {
+	h.Logf("running Publish(client, \"corrected.csv\", <out>, %q) over the published day, pausing it as before, and crashing it after its create #%d", s.day, crashAt)
+	crashed, err := s.run(ctx, b, crashAt, true, a, b)
+	if err != nil {
 		return err
+	}
+	if crashed {
+		h.Logf("running Publish(client, \"corrected.csv\", <out>, %q) again, as a scheduler retries a failed job", s.day)
+		if _, err := s.run(ctx, b, 0, true, a, b); err != nil {
+			return err
+		}
 	}
 	h.Logf("at every pause the day was absent, the first version whole, or the corrected one whole")
 	return s.final(b)
