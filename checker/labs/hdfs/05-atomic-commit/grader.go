@@ -379,13 +379,13 @@ func (s *scenario) look(what string, current *readings, allowed ...*readings) er
 			return nil
 		}
 	}
-	half := "the day half published"
+	half, expected := "the day half published", "no "+s.show(dayDir)+" yet, or the whole day: "+current.describe()
 	if len(allowed) > 1 {
 		half = "neither the day published before nor the corrected one, whole; compared with the corrected day"
+		expected = "the day published before, whole, or none for a moment, or the whole corrected day: " + current.describe()
 	}
 	return grader.Mismatch(fmt.Sprintf("right after your process %s, a reader listing %s saw %s: %s",
-		s.change(what), s.show(dayDir), half, diff(seen, current.want)),
-		"no "+s.show(dayDir)+" yet, or the whole day: "+current.describe(), summary(seen))
+		s.change(what), s.show(dayDir), half, diff(seen, current.want)), expected, summary(seen))
 }
 
 // run runs Publish on in. With watch, the process pauses after each
