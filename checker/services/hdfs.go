@@ -306,6 +306,8 @@ func (h *HDFSContainer) StartDataNode(ctx context.Context, i int, timeout time.D
 		return fmt.Errorf("start DataNode %d: this HDFS container cannot stop and start DataNodes (a warm one from an older delab? run `delab down`)", i)
 	case code == 0:
 		return nil
+	case code != 5:
+		return fmt.Errorf("start DataNode %d: the request failed (exit code %d)", i, code)
 	}
 	deadline := time.Now().Add(timeout)
 	for {
