@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"sort"
 	"time"
 
 	"github.com/colinmarc/hdfs/v2"
@@ -145,16 +146,33 @@ func webHDFS(c Cluster, p, op string, into any) error {
 // NameNode where each block lives and reads it from one of the DataNodes
 // holding it, trying the next one when a DataNode does not answer.
 func Read(c Cluster, p string, w io.Writer) error {
-	// Find the DataNode that holds the file and read everything from it:
-	// one connection address, as with a database server.
+	// Read everything from the one DataNode that holds most of the file
+	// (the first by address on a tie): one server address, as with a
+	// database, and as few connections to set up as possible.
 	blocks, err := Report(c, p)
 	if err != nil {
 		return err
 	}
-	if len(blocks) == 0 || len(blocks[0].DataNodes) == 0 {
+	held := map[string]int{}
+	for _, b := range blocks {
+		for _, dn := range b.DataNodes {
+			held[dn]++
+		}
+	}
+	if len(held) == 0 {
 		return fmt.Errorf("%s: no DataNode holds it", p)
 	}
-	dataNode := blocks[0].DataNodes[0]
+	candidates := make([]string, 0, len(held))
+	for dn := range held {
+		candidates = append(candidates, dn)
+	}
+	sort.Strings(candidates)
+	dataNode := candidates[0]
+	for _, dn := range candidates {
+		if held[dn] > held[dataNode] {
+			dataNode = dn
+		}
+	}
 	client, err := hdfs.NewClient(hdfs.ClientOptions{
 		Addresses: []string{c.NameNode},
 		User:      "delab",
