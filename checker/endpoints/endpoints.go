@@ -18,6 +18,9 @@ const (
 	KafkaInternalBroker = "kafka:19092"
 	// HDFSNameNodeURI is the file system URI for containers on the stack's network.
 	HDFSNameNodeURI = "hdfs://hdfs:8020"
+	// HDFSInternalWebHDFS is the NameNode's HTTP address (WebHDFS, JMX,
+	// web UI) for containers on the stack's network.
+	HDFSInternalWebHDFS = "http://hdfs:9870"
 	// SparkInternalThrift is the Thrift Server's address inside the services' network.
 	SparkInternalThrift = "spark:10000"
 )
@@ -54,6 +57,9 @@ func (e Endpoints) Env() []string {
 		}
 		sort.Strings(dn)
 		env = append(env, "DELAB_HDFS_DATANODES="+strings.Join(dn, ","))
+		if e.HDFSWebUI != "" {
+			env = append(env, "DELAB_HDFS_WEBHDFS="+e.HDFSWebUI)
+		}
 	}
 	if e.SparkThrift != "" {
 		env = append(env, "DELAB_SPARK_THRIFT="+e.SparkThrift)
@@ -71,6 +77,9 @@ func (e Endpoints) InNetworkEnv() []string {
 	}
 	if e.HDFSNameNode != "" {
 		env = append(env, "DELAB_HDFS_NAMENODE="+strings.TrimPrefix(HDFSNameNodeURI, "hdfs://"), "DELAB_HDFS_DATANODES=")
+		if e.HDFSWebUI != "" {
+			env = append(env, "DELAB_HDFS_WEBHDFS="+HDFSInternalWebHDFS)
+		}
 	}
 	if e.SparkThrift != "" {
 		env = append(env, "DELAB_SPARK_THRIFT="+SparkInternalThrift)

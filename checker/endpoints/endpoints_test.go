@@ -30,6 +30,7 @@ func TestEnv(t *testing.T) {
 				"DELAB_KAFKA_BROKERS=127.0.0.1:32768,127.0.0.1:32769",
 				"DELAB_HDFS_NAMENODE=127.0.0.1:32770",
 				"DELAB_HDFS_DATANODES=9866=127.0.0.1:32771,9876=127.0.0.1:32772",
+				"DELAB_HDFS_WEBHDFS=http://127.0.0.1:32773",
 				"DELAB_SPARK_THRIFT=127.0.0.1:32774",
 			},
 			// In the network the NameNode's own DataNode addresses work:
@@ -38,6 +39,7 @@ func TestEnv(t *testing.T) {
 				"DELAB_KAFKA_BROKERS=kafka:19092",
 				"DELAB_HDFS_NAMENODE=hdfs:8020",
 				"DELAB_HDFS_DATANODES=",
+				"DELAB_HDFS_WEBHDFS=http://hdfs:9870",
 				"DELAB_SPARK_THRIFT=spark:10000",
 			}},
 	}

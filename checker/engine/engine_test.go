@@ -412,3 +412,8 @@ func (fakeSession) Endpoints() services.Endpoints                               
 func (fakeSession) Health(context.Context) error                                  { return nil }
 func (fakeSession) Release(context.Context) error                                 { return nil }
 func (fakeSession) Restart(context.Context, catalog.Service, time.Duration) error { return nil }
+func (fakeSession) StopNode(context.Context, catalog.Service, int) error          { return nil }
+func (fakeSession) StartNode(context.Context, catalog.Service, int) error         { return nil }
+func (fakeSession) Exec(context.Context, catalog.Service, ...string) (string, error) {
+	return "", nil
+}

@@ -116,6 +116,20 @@ type Faults interface {
 	// it down for the given time, and returns once it runs again (same
 	// addresses).
 	Restart(ctx context.Context, svc catalog.Service, down time.Duration) error
+	// StopNode kills node i of the service (HDFS: DataNode i, 0-based,
+	// transfer port 9866+10i) with SIGKILL, as a crash would, and
+	// returns once the service has noticed (the NameNode declared it
+	// dead). It stays down until StartNode, which starts it again (same
+	// ports, same data) and returns once the service counts it again. A
+	// check that stops a node starts it again in a Cleanup, so that the
+	// next check finds the whole service.
+	StopNode(ctx context.Context, svc catalog.Service, i int) error
+	StartNode(ctx context.Context, svc catalog.Service, i int) error
+	// Exec runs one of the service's own tools in its container ("hdfs",
+	// "fsck", path, "-files", "-blocks", "-locations") and returns what
+	// it printed (stdout and stderr, at most 1 MiB), with an error when
+	// it could not run or exited non-zero.
+	Exec(ctx context.Context, svc catalog.Service, cmd ...string) (string, error)
 }
 
 // Harness is what a check function uses to run the learner's code and to

@@ -6,9 +6,13 @@ package hdfsclient
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	pathpkg "path"
+	"sort"
 	"strconv"
 	"time"
 
@@ -74,4 +78,74 @@ func PutFile(c *hdfs.Client, path string, data []byte, replication int, blockSiz
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return CloseFile(w)
+}
+
+// NameNodeState is what the NameNode says about itself and its DataNodes
+// (its JMX bean NameNodeInfo, read over HTTP).
+type NameNodeState struct {
+	// SafeMode is the NameNode's safe mode message, "" when it is out of
+	// safe mode.
+	SafeMode string
+	// Live and Dead are the DataNodes it counts as live and as dead, by
+	// "hostname:transferport".
+	Live, Dead []string
+}
+
+// HasDataNode reports whether one of the DataNodes names transfer port
+// port (every DataNode of delab's HDFS has its own).
+func HasDataNode(nodes []string, port int) bool {
+	for _, n := range nodes {
+		if _, p, err := net.SplitHostPort(n); err == nil && p == strconv.Itoa(port) {
+			return true
+		}
+	}
+	return false
+}
+
+// ReadNameNodeState asks the NameNode at webUI ("http://host:port") for
+// its state.
+func ReadNameNodeState(ctx context.Context, webUI string) (*NameNodeState, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, webUI+"/jmx?qry=Hadoop:service=NameNode,name=NameNodeInfo", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("ask the NameNode for its state: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("ask the NameNode for its state: %s", resp.Status)
+	}
+	var doc struct {
+		Beans []struct {
+			Safemode  string
+			LiveNodes string
+			DeadNodes string
+		} `json:"beans"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 4<<20)).Decode(&doc); err != nil {
+		return nil, fmt.Errorf("ask the NameNode for its state: %w", err)
+	}
+	if len(doc.Beans) != 1 {
+		return nil, fmt.Errorf("ask the NameNode for its state: %d NameNodeInfo beans", len(doc.Beans))
+	}
+	b := doc.Beans[0]
+	st := &NameNodeState{SafeMode: b.Safemode}
+	for _, f := range []struct {
+		raw string
+		out *[]string
+	}{{b.LiveNodes, &st.Live}, {b.DeadNodes, &st.Dead}} {
+		var nodes map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(f.raw), &nodes); err != nil {
+			return nil, fmt.Errorf("ask the NameNode for its state: %w", err)
+		}
+		for n := range nodes {
+			*f.out = append(*f.out, n)
+		}
+		sort.Strings(*f.out)
+	}
+	return st, nil
 }

@@ -34,6 +34,13 @@ type Definition struct {
 	// restart is the fault a check injects (Session.Restart); nil when
 	// the service has none.
 	restart func(ctx context.Context, s service, down time.Duration) error
+	// stopNode and startNode stop node i of the service (HDFS: DataNode
+	// i) as a crash would, and start it again (Session.StopNode and
+	// StartNode); nil when the service has no such nodes.
+	stopNode, startNode func(ctx context.Context, s service, i int) error
+	// health finds what Stack.Health reports beyond a stopped container
+	// (HDFS: a NameNode in safe mode, a DataNode dead); nil when none.
+	health func(ctx context.Context, s service) error
 	// summary is its `delab up` line: addresses from the host and from
 	// containers.
 	summary func(e Endpoints) string

@@ -25,6 +25,20 @@ type Session interface {
 	// container: the checker's fault injection. The services whose
 	// Definition has a restart support it: Kafka.
 	Restart(ctx context.Context, svc catalog.Service, down time.Duration) error
+	// StopNode kills node i of a service (HDFS: DataNode i, 0-based)
+	// with SIGKILL, as a crash would, and returns once the service has
+	// noticed (the NameNode declared it dead); the rest of the service
+	// keeps running, and the node stays down until StartNode. StartNode
+	// starts it again (same ports, same data) and returns once the
+	// service counts it again; it does nothing to a running node. The
+	// services whose Definition has stopNode support them: HDFS.
+	StopNode(ctx context.Context, svc catalog.Service, i int) error
+	StartNode(ctx context.Context, svc catalog.Service, i int) error
+	// Exec runs a command in the service's container (its own tools:
+	// "hdfs fsck /path -files -blocks -locations") and returns what it
+	// printed, stdout and stderr, at most 1 MiB: with an error when it
+	// could not run or exited non-zero.
+	Exec(ctx context.Context, svc catalog.Service, cmd ...string) (string, error)
 }
 
 // Provider hands out sessions; the grading engine asks it for what a lab needs.

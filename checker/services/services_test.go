@@ -2,6 +2,7 @@ package services
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -276,4 +277,85 @@ func TestWarmStartRemovesOutdatedWarmContainers(t *testing.T) {
 		require.NoError(t, err)
 		assert.True(t, st.Running, "kept: %s", c.ID[:12])
 	}
+}
+
+// The checker's DataNode fault: a killed DataNode is declared dead by the
+// NameNode within seconds while the container and the other DataNodes keep
+// running; a file with replication 3 stays readable; started again, the
+// DataNode counts as live with its old replicas; a DataNode that dies
+// without the checker asking ends the container, so Health reports it.
+func TestHDFSStopAndStartDataNode(t *testing.T) {
+	requireDocker(t)
+	ctx := context.Background()
+	st, err := Start(ctx, []catalog.Service{catalog.HDFS}, StackOptions{})
+	t.Cleanup(func() { assert.NoError(t, st.Terminate(context.Background())) })
+	require.NoError(t, err)
+	h := st.HDFS
+	c, err := h.Client()
+	require.NoError(t, err)
+	defer c.Close()
+	payload := []byte(strings.Repeat("replica\n", 300_000)) // 2.4 MB: three 1 MiB blocks
+	require.NoError(t, hdfsclient.PutFile(c, "/smoke/r3.bin", payload, 3, 1<<20))
+	// The DataNodes report their replicas a moment after the write.
+	require.Eventually(t, func() bool {
+		fsck, err := st.Exec(ctx, catalog.HDFS, "hdfs", "fsck", "/smoke/r3.bin", "-files", "-blocks", "-locations")
+		return err == nil && strings.Count(fsck, "Live_repl=3") == 3
+	}, 30*time.Second, time.Second, "three replicas of each block")
+
+	removed, err := h.RemovedDataNodes(ctx, 1)
+	require.NoError(t, err)
+	began := time.Now()
+	require.NoError(t, st.StopNode(ctx, catalog.HDFS, 1))
+	got, err := c.ReadFile("/smoke/r3.bin")
+	require.NoError(t, err, "the other replicas serve the file before the NameNode knows")
+	assert.Equal(t, payload, got)
+	require.NoError(t, h.WaitDataNodeRemoved(ctx, 1, removed, time.Minute))
+	t.Logf("DataNode 1 declared dead %s after the kill", time.Since(began).Round(time.Millisecond))
+	assert.Less(t, time.Since(began), 40*time.Second, "the short heartbeat settings apply")
+	ns, err := hdfsclient.ReadNameNodeState(ctx, h.WebUI)
+	require.NoError(t, err)
+	assert.Len(t, ns.Live, 2)
+	assert.True(t, hdfsclient.HasDataNode(ns.Dead, dataNodePort(1)), "dead: %v", ns.Dead)
+	require.NoError(t, st.Health(ctx), "a DataNode the checker stopped is no service failure")
+
+	got, err = c.ReadFile("/smoke/r3.bin")
+	require.NoError(t, err, "the other replicas serve the file")
+	assert.Equal(t, payload, got)
+	fsck, err := st.Exec(ctx, catalog.HDFS, "hdfs", "fsck", "/smoke/r3.bin", "-files", "-blocks", "-locations")
+	require.NoError(t, err, fsck)
+	assert.Contains(t, fsck, "Live_repl=2")
+	assert.NotContains(t, fsck, ":9876,", "the dead DataNode holds no live replica")
+
+	began = time.Now()
+	require.NoError(t, st.StartNode(ctx, catalog.HDFS, 1))
+	t.Logf("DataNode 1 live again %s after the start", time.Since(began).Round(time.Millisecond))
+	ns, err = hdfsclient.ReadNameNodeState(ctx, h.WebUI)
+	require.NoError(t, err)
+	assert.Len(t, ns.Live, 3, "live: %v", ns.Live)
+	require.NoError(t, st.StartNode(ctx, catalog.HDFS, 1), "starting a running DataNode does nothing")
+	fsck, err = st.Exec(ctx, catalog.HDFS, "hdfs", "fsck", "/smoke/r3.bin", "-files", "-blocks", "-locations")
+	require.NoError(t, err, fsck)
+	assert.Equal(t, 3, strings.Count(fsck, "Live_repl=3"), fsck)
+	require.NoError(t, st.Health(ctx))
+
+	// Health sees a DataNode that is dead in the NameNode's eyes though the
+	// checker did not stop it (here: stopped behind the stack's back).
+	_, _, err = h.Exec(ctx, []string{"sh", "-c", "touch " + hdfsRunDir + "/datanode2.stop && kill -9 $(cat " + hdfsRunDir + "/datanode2.pid)"})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		var died *ServiceDiedError
+		return errors.As(st.Health(ctx), &died)
+	}, 60*time.Second, 500*time.Millisecond, "a DataNode dead without the checker asking is a service failure")
+	require.NoError(t, h.StartDataNode(ctx, 2, 2*time.Minute))
+
+	// A DataNode that dies without a stop request ends the container.
+	_, _, err = h.Exec(ctx, []string{"sh", "-c", "kill -9 $(cat " + hdfsRunDir + "/datanode0.pid)"})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		s, err := h.State(ctx)
+		return err == nil && !s.Running
+	}, 30*time.Second, 200*time.Millisecond, "a crash nobody asked for stops the container, so Health reports it")
+	var died *ServiceDiedError
+	require.ErrorAs(t, st.Health(ctx), &died)
+	assert.Contains(t, died.Logs, "exited on its own")
 }

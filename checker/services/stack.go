@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"sort"
@@ -18,6 +19,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
+	tcexec "github.com/testcontainers/testcontainers-go/exec"
 	"github.com/testcontainers/testcontainers-go/network"
 
 	"github.com/delab-dev/delab/checker/catalog"
@@ -78,7 +80,7 @@ const WarmNetwork = "delab-warm"
 // whenever a service's settings change (its environment, command or
 // files): reuse by name does not notice a changed definition, so a new
 // name is what makes Start replace the containers started from the old.
-const definitionsVersion = "v3"
+const definitionsVersion = "v4"
 
 // WarmName is the container name of a warm service: it carries a hash of
 // the image and of definitionsVersion. Start replaces a warm container of
@@ -257,8 +259,66 @@ func (s *Stack) Health(ctx context.Context) error {
 		if !st.Running {
 			return &ServiceDiedError{Service: name, State: string(st.Status), Logs: lastLogLines(ctx, c, 20)}
 		}
+		if d := Lookup(name); d != nil && d.health != nil {
+			if err := d.health(ctx, s.running[name]); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// StopNode stops node i of a service as a crash would (see Session).
+func (s *Stack) StopNode(ctx context.Context, svc catalog.Service, i int) error {
+	d, r, err := s.nodeService(svc, "stop a node of")
+	if err != nil {
+		return err
+	}
+	return d.stopNode(ctx, r, i)
+}
+
+// StartNode starts node i of a service again (see Session).
+func (s *Stack) StartNode(ctx context.Context, svc catalog.Service, i int) error {
+	d, r, err := s.nodeService(svc, "start a node of")
+	if err != nil {
+		return err
+	}
+	return d.startNode(ctx, r, i)
+}
+
+func (s *Stack) nodeService(svc catalog.Service, what string) (*Definition, service, error) {
+	d := Lookup(svc)
+	if d == nil || d.stopNode == nil || d.startNode == nil {
+		return nil, nil, fmt.Errorf("%s %s: not supported", what, svc)
+	}
+	r := s.running[svc]
+	if r == nil {
+		return nil, nil, fmt.Errorf("%s %s: not part of this stack", what, svc)
+	}
+	return d, r, nil
+}
+
+// execOutputLimit bounds what Exec returns.
+const execOutputLimit = 1 << 20
+
+// Exec runs a command in a service's container (see Session).
+func (s *Stack) Exec(ctx context.Context, svc catalog.Service, cmd ...string) (string, error) {
+	r := s.running[svc]
+	if r == nil || r.container() == nil {
+		return "", fmt.Errorf("run %s in %s: not part of this stack", strings.Join(cmd, " "), svc)
+	}
+	code, rd, err := r.container().Exec(ctx, cmd, tcexec.Multiplexed())
+	if err != nil {
+		return "", fmt.Errorf("run %s in %s: %w", strings.Join(cmd, " "), svc, err)
+	}
+	out, err := io.ReadAll(io.LimitReader(rd, execOutputLimit))
+	if err != nil {
+		return string(out), fmt.Errorf("run %s in %s: read its output: %w", strings.Join(cmd, " "), svc, err)
+	}
+	if code != 0 {
+		return string(out), fmt.Errorf("%s in %s exited with code %d", strings.Join(cmd, " "), svc, code)
+	}
+	return string(out), nil
 }
 
 // Restart restarts a service of the stack in place (see Session).
