@@ -5,32 +5,34 @@ package registry
 import (
 	"github.com/delab-dev/delab/checker/grader"
 	lab0 "github.com/delab-dev/delab/checker/labs/hdfs/01-put-and-get"               // package putandget
-	lab1 "github.com/delab-dev/delab/checker/labs/kafka/01-first-produce-consume"    // package firstproduceconsume
-	lab2 "github.com/delab-dev/delab/checker/labs/kafka/02-keyed-producer"           // package keyedproducer
-	lab3 "github.com/delab-dev/delab/checker/labs/kafka/03-reliable-producer"        // package reliableproducer
-	lab4 "github.com/delab-dev/delab/checker/labs/kafka/04-group-consumer"           // package groupconsumer
-	lab5 "github.com/delab-dev/delab/checker/labs/kafka/05-exactly-once"             // package exactlyonce
-	lab6 "github.com/delab-dev/delab/checker/labs/kafka/06-windows-and-alerts"       // package windowsalerts
-	lab7 "github.com/delab-dev/delab/checker/labs/serialization/01-csv-to-arrow"     // package csvtoarrow
-	lab8 "github.com/delab-dev/delab/checker/labs/serialization/02-parquet-pruning"  // package parquetpruning
-	lab9 "github.com/delab-dev/delab/checker/labs/serialization/03-avro-evolution"   // package avroevolution
-	lab10 "github.com/delab-dev/delab/checker/labs/serialization/04-format-shootout" // package formatshootout
-	lab11 "github.com/delab-dev/delab/checker/labs/spark/01-first-sql"               // package firstsql
-	lab12 "github.com/delab-dev/delab/checker/labs/start/01-logs-to-metrics"         // package logstometrics
+	lab1 "github.com/delab-dev/delab/checker/labs/hdfs/04-small-files"               // package smallfiles
+	lab2 "github.com/delab-dev/delab/checker/labs/kafka/01-first-produce-consume"    // package firstproduceconsume
+	lab3 "github.com/delab-dev/delab/checker/labs/kafka/02-keyed-producer"           // package keyedproducer
+	lab4 "github.com/delab-dev/delab/checker/labs/kafka/03-reliable-producer"        // package reliableproducer
+	lab5 "github.com/delab-dev/delab/checker/labs/kafka/04-group-consumer"           // package groupconsumer
+	lab6 "github.com/delab-dev/delab/checker/labs/kafka/05-exactly-once"             // package exactlyonce
+	lab7 "github.com/delab-dev/delab/checker/labs/kafka/06-windows-and-alerts"       // package windowsalerts
+	lab8 "github.com/delab-dev/delab/checker/labs/serialization/01-csv-to-arrow"     // package csvtoarrow
+	lab9 "github.com/delab-dev/delab/checker/labs/serialization/02-parquet-pruning"  // package parquetpruning
+	lab10 "github.com/delab-dev/delab/checker/labs/serialization/03-avro-evolution"  // package avroevolution
+	lab11 "github.com/delab-dev/delab/checker/labs/serialization/04-format-shootout" // package formatshootout
+	lab12 "github.com/delab-dev/delab/checker/labs/spark/01-first-sql"               // package firstsql
+	lab13 "github.com/delab-dev/delab/checker/labs/start/01-logs-to-metrics"         // package logstometrics
 )
 
 var registry = []*grader.Lab{
 	register(lab0.Lab, "hdfs/01-put-and-get", "hdfs"),
-	register(lab1.Lab, "kafka/01-first-produce-consume", "kafka"),
-	register(lab2.Lab, "kafka/02-keyed-producer", "kafka"),
-	register(lab3.Lab, "kafka/03-reliable-producer", "kafka"),
-	register(lab4.Lab, "kafka/04-group-consumer", "kafka"),
-	register(lab5.Lab, "kafka/05-exactly-once", "kafka"),
-	register(lab6.Lab, "kafka/06-windows-and-alerts", "kafka"),
-	register(lab7.Lab, "serialization/01-csv-to-arrow"),
-	register(lab8.Lab, "serialization/02-parquet-pruning"),
-	register(lab9.Lab, "serialization/03-avro-evolution"),
-	register(lab10.Lab, "serialization/04-format-shootout"),
-	register(lab11.Lab, "spark/01-first-sql", "hdfs", "spark"),
-	register(lab12.Lab, "start/01-logs-to-metrics"),
+	register(lab1.Lab, "hdfs/04-small-files", "hdfs"),
+	register(lab2.Lab, "kafka/01-first-produce-consume", "kafka"),
+	register(lab3.Lab, "kafka/02-keyed-producer", "kafka"),
+	register(lab4.Lab, "kafka/03-reliable-producer", "kafka"),
+	register(lab5.Lab, "kafka/04-group-consumer", "kafka"),
+	register(lab6.Lab, "kafka/05-exactly-once", "kafka"),
+	register(lab7.Lab, "kafka/06-windows-and-alerts", "kafka"),
+	register(lab8.Lab, "serialization/01-csv-to-arrow"),
+	register(lab9.Lab, "serialization/02-parquet-pruning"),
+	register(lab10.Lab, "serialization/03-avro-evolution"),
+	register(lab11.Lab, "serialization/04-format-shootout"),
+	register(lab12.Lab, "spark/01-first-sql", "hdfs", "spark"),
+	register(lab13.Lab, "start/01-logs-to-metrics"),
 }
