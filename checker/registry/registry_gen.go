@@ -7,36 +7,38 @@ import (
 	lab0 "github.com/delab-dev/delab/checker/labs/hdfs/01-put-and-get"               // package putandget
 	lab1 "github.com/delab-dev/delab/checker/labs/hdfs/02-blocks-and-replicas"       // package blocksandreplicas
 	lab2 "github.com/delab-dev/delab/checker/labs/hdfs/03-split-boundaries"          // package splitboundaries
-	lab3 "github.com/delab-dev/delab/checker/labs/hdfs/05-atomic-commit"             // package atomiccommit
-	lab4 "github.com/delab-dev/delab/checker/labs/kafka/01-first-produce-consume"    // package firstproduceconsume
-	lab5 "github.com/delab-dev/delab/checker/labs/kafka/02-keyed-producer"           // package keyedproducer
-	lab6 "github.com/delab-dev/delab/checker/labs/kafka/03-reliable-producer"        // package reliableproducer
-	lab7 "github.com/delab-dev/delab/checker/labs/kafka/04-group-consumer"           // package groupconsumer
-	lab8 "github.com/delab-dev/delab/checker/labs/kafka/05-exactly-once"             // package exactlyonce
-	lab9 "github.com/delab-dev/delab/checker/labs/kafka/06-windows-and-alerts"       // package windowsalerts
-	lab10 "github.com/delab-dev/delab/checker/labs/serialization/01-csv-to-arrow"    // package csvtoarrow
-	lab11 "github.com/delab-dev/delab/checker/labs/serialization/02-parquet-pruning" // package parquetpruning
-	lab12 "github.com/delab-dev/delab/checker/labs/serialization/03-avro-evolution"  // package avroevolution
-	lab13 "github.com/delab-dev/delab/checker/labs/serialization/04-format-shootout" // package formatshootout
-	lab14 "github.com/delab-dev/delab/checker/labs/spark/01-first-sql"               // package firstsql
-	lab15 "github.com/delab-dev/delab/checker/labs/start/01-logs-to-metrics"         // package logstometrics
+	lab3 "github.com/delab-dev/delab/checker/labs/hdfs/04-small-files"               // package smallfiles
+	lab4 "github.com/delab-dev/delab/checker/labs/hdfs/05-atomic-commit"             // package atomiccommit
+	lab5 "github.com/delab-dev/delab/checker/labs/kafka/01-first-produce-consume"    // package firstproduceconsume
+	lab6 "github.com/delab-dev/delab/checker/labs/kafka/02-keyed-producer"           // package keyedproducer
+	lab7 "github.com/delab-dev/delab/checker/labs/kafka/03-reliable-producer"        // package reliableproducer
+	lab8 "github.com/delab-dev/delab/checker/labs/kafka/04-group-consumer"           // package groupconsumer
+	lab9 "github.com/delab-dev/delab/checker/labs/kafka/05-exactly-once"             // package exactlyonce
+	lab10 "github.com/delab-dev/delab/checker/labs/kafka/06-windows-and-alerts"      // package windowsalerts
+	lab11 "github.com/delab-dev/delab/checker/labs/serialization/01-csv-to-arrow"    // package csvtoarrow
+	lab12 "github.com/delab-dev/delab/checker/labs/serialization/02-parquet-pruning" // package parquetpruning
+	lab13 "github.com/delab-dev/delab/checker/labs/serialization/03-avro-evolution"  // package avroevolution
+	lab14 "github.com/delab-dev/delab/checker/labs/serialization/04-format-shootout" // package formatshootout
+	lab15 "github.com/delab-dev/delab/checker/labs/spark/01-first-sql"               // package firstsql
+	lab16 "github.com/delab-dev/delab/checker/labs/start/01-logs-to-metrics"         // package logstometrics
 )
 
 var registry = []*grader.Lab{
 	register(lab0.Lab, "hdfs/01-put-and-get", "hdfs"),
 	register(lab1.Lab, "hdfs/02-blocks-and-replicas", "hdfs"),
 	register(lab2.Lab, "hdfs/03-split-boundaries", "hdfs"),
-	register(lab3.Lab, "hdfs/05-atomic-commit", "hdfs"),
-	register(lab4.Lab, "kafka/01-first-produce-consume", "kafka"),
-	register(lab5.Lab, "kafka/02-keyed-producer", "kafka"),
-	register(lab6.Lab, "kafka/03-reliable-producer", "kafka"),
-	register(lab7.Lab, "kafka/04-group-consumer", "kafka"),
-	register(lab8.Lab, "kafka/05-exactly-once", "kafka"),
-	register(lab9.Lab, "kafka/06-windows-and-alerts", "kafka"),
-	register(lab10.Lab, "serialization/01-csv-to-arrow"),
-	register(lab11.Lab, "serialization/02-parquet-pruning"),
-	register(lab12.Lab, "serialization/03-avro-evolution"),
-	register(lab13.Lab, "serialization/04-format-shootout"),
-	register(lab14.Lab, "spark/01-first-sql", "hdfs", "spark"),
-	register(lab15.Lab, "start/01-logs-to-metrics"),
+	register(lab3.Lab, "hdfs/04-small-files", "hdfs"),
+	register(lab4.Lab, "hdfs/05-atomic-commit", "hdfs"),
+	register(lab5.Lab, "kafka/01-first-produce-consume", "kafka"),
+	register(lab6.Lab, "kafka/02-keyed-producer", "kafka"),
+	register(lab7.Lab, "kafka/03-reliable-producer", "kafka"),
+	register(lab8.Lab, "kafka/04-group-consumer", "kafka"),
+	register(lab9.Lab, "kafka/05-exactly-once", "kafka"),
+	register(lab10.Lab, "kafka/06-windows-and-alerts", "kafka"),
+	register(lab11.Lab, "serialization/01-csv-to-arrow"),
+	register(lab12.Lab, "serialization/02-parquet-pruning"),
+	register(lab13.Lab, "serialization/03-avro-evolution"),
+	register(lab14.Lab, "serialization/04-format-shootout"),
+	register(lab15.Lab, "spark/01-first-sql", "hdfs", "spark"),
+	register(lab16.Lab, "start/01-logs-to-metrics"),
 }
