@@ -295,7 +295,7 @@ func TestListAndDashboardFitTheWidth(t *testing.T) {
 			[]string{"  ✗ start/01          Logs to metrics", "Kafka: the log at the centre of streaming  needs Docker (kafka)"},
 			[]string{"start/01-logs-to-metrics  ", "checked"}, 80},
 		{"dashboard, 60 columns", nil, 60,
-			[]string{"  · serialization/02  Parquet with pruni…  not started   0/9"}, nil, 60},
+			[]string{"  · serialization/02  Parquet with pruni…  not started  0/11"}, nil, 60},
 		{"dashboard, 130 columns", nil, 130,
 			[]string{"  ✗ start/01-logs-to-metrics ", "checked just now"}, nil, 130},
 		{"list, 80 columns", []string{"list"}, 80,
