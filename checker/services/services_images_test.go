@@ -61,7 +61,7 @@ func TestEveryCatalogServiceHasOneDefinition(t *testing.T) {
 // Warm containers are found again by name: the name of a service's warm
 // container must only change when its definition does.
 func TestWarmNameIsStable(t *testing.T) {
-	assert.Equal(t, "delab-warm-kafka-79133f8d8b", WarmName(catalog.Kafka, "apache/kafka:4.2.0"))
+	assert.Equal(t, "delab-warm-kafka-d02464c6ac", WarmName(catalog.Kafka, "apache/kafka:4.2.0"))
 	assert.NotEqual(t, WarmName(catalog.Kafka, "apache/kafka:4.2.0"), WarmName(catalog.Kafka, "apache/kafka:4.2.1"))
 }
 

@@ -419,6 +419,17 @@ func judgeNamespace(h *grader.Harness, c *hdfs.Client, k *compaction) error {
 	// anywhere else, still cost it memory although they left the drop.
 	freed := before.total() - after.total()
 	nnFreed := k.before.objects() - k.after.objects()
+	// A delete returns before the NameNode has taken every block out of
+	// its block map (it removes them in batches, off the client's call),
+	// so BlocksTotal may lag the files for a moment: ask again for up to
+	// 20 s before calling it a trash.
+	for deadline := time.Now().Add(20 * time.Second); nnFreed < freed*9/10 && time.Now().Before(deadline); {
+		time.Sleep(250 * time.Millisecond)
+		if now, err := readNameNode(context.Background(), h.Endpoints.HDFSWebUI); err == nil {
+			k.after = now
+			nnFreed = k.before.objects() - k.after.objects()
+		}
+	}
 	h.Logf("the NameNode's JMX (FSNamesystemState): FilesTotal %d → %d, BlocksTotal %d → %d",
 		k.before.Files, k.after.Files, k.before.Blocks, k.after.Blocks)
 	if nnFreed < freed*9/10 {
