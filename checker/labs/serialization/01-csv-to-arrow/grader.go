@@ -72,16 +72,25 @@ func judgeSchema(f *ipc.FileReader) error {
 	return nil
 }
 
-func judgeBatches(logf func(string, ...any), f *ipc.FileReader) error {
+// batchSizes reads the rows of every record batch, and logs them.
+func batchSizes(logf func(string, ...any), f *ipc.FileReader) ([]int64, error) {
 	var sizes []int64
 	for i := 0; i < f.NumRecords(); i++ {
 		rec, err := f.Record(i)
 		if err != nil {
-			return grader.Failf("record batch %d cannot be read: %v", i, err)
+			return nil, grader.Failf("record batch %d cannot be read: %v", i, err)
 		}
 		sizes = append(sizes, rec.NumRows())
 	}
 	logf("record batch sizes: %v", sizes)
+	return sizes, nil
+}
+
+func judgeBatches(logf func(string, ...any), f *ipc.FileReader) error {
+	sizes, err := batchSizes(logf, f)
+	if err != nil {
+		return err
+	}
 	want := []int64{1000, 1000, 1000, 500}
 	if fmt.Sprint(sizes) != fmt.Sprint(want) {
 		return grader.Mismatch("the batch sizes are wrong", want, sizes)
@@ -100,18 +109,14 @@ func judgeMalformed(logf func(string, ...any), truth *truth, f *ipc.FileReader) 
 	}
 	// Batches count written rows, not input lines: skipped rows must not
 	// leave a batch short.
-	var sizes, want []int64
-	for i := 0; i < f.NumRecords(); i++ {
-		rec, err := f.Record(i)
-		if err != nil {
-			return grader.Failf("record batch %d cannot be read: %v", i, err)
-		}
-		sizes = append(sizes, rec.NumRows())
+	sizes, err := batchSizes(logf, f)
+	if err != nil {
+		return err
 	}
+	var want []int64
 	for left := int64(len(truth.rows)); left > 0; left -= 1000 {
 		want = append(want, min(left, 1000))
 	}
-	logf("record batch sizes: %v", sizes)
 	if fmt.Sprint(sizes) != fmt.Sprint(want) {
 		return grader.Mismatch(fmt.Sprintf("with malformed rows skipped, the batches are not 1000 written rows each (only the last smaller): %d rows were written", len(truth.rows)), want, sizes)
 	}
