@@ -55,10 +55,12 @@ const (
 	// bigDrop is how many originals the namespace check drops: enough
 	// that a 50× drop is far beyond what one part per original, or per
 	// few originals, can reach, and few enough that the checker writes
-	// them in a few seconds (about 5 ms a file on an idle 2-core machine).
-	bigDrop = 1000
+	// them in a few seconds (about 5 ms a file on an idle 2-core machine),
+	// so that a warm check stays under 15 s: 500 originals cost 1,000
+	// objects, a correct compaction about ten.
+	bigDrop = 500
 	// bigPart is the namespace check's partBytes: about 3 parts.
-	bigPart = 192 << 10
+	bigPart = 96 << 10
 	// smallDrop and smallPart are the other checks' drop: about 8 parts,
 	// so every rule about part boundaries is tested several times.
 	smallDrop = 250
