@@ -23,6 +23,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -155,12 +156,23 @@ func run(ctx context.Context, repo, jobsFlag, work, labFilter string, seed uint6
 		fmt.Printf("class of %d students × %d labs written to %s\n", len(class), len(picked), classDir)
 		return nil
 	}
-	fmt.Printf("class: %d students × %d labs, seed %d; warming services…\n", len(class), len(picked), seed)
-	if out, err := command(ctx, repo, bin, "up").CombinedOutput(); err != nil {
-		return fmt.Errorf("delab up: %v\n%s", err, out)
+	// Warm only what the picked labs use, as an instructor would.
+	var need []string
+	for _, l := range picked {
+		for _, sv := range l.Services {
+			if !slices.Contains(need, string(sv)) {
+				need = append(need, string(sv))
+			}
+		}
 	}
-	if !keepUp {
-		defer command(context.WithoutCancel(ctx), repo, bin, "down").Run()
+	fmt.Printf("class: %d students × %d labs, seed %d; warm services: %v\n", len(class), len(picked), seed, need)
+	if len(need) > 0 {
+		if out, err := command(ctx, repo, bin, append([]string{"up"}, need...)...).CombinedOutput(); err != nil {
+			return fmt.Errorf("delab up: %v\n%s", err, out)
+		}
+		if !keepUp {
+			defer command(context.WithoutCancel(ctx), repo, bin, "down").Run()
+		}
 	}
 
 	wall := map[int]time.Duration{}
