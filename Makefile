@@ -4,7 +4,7 @@ GO ?= go
 # the untouched starters by design (checker/labproof proves them instead).
 PKGS = $$($(GO) list ./... | grep -v '^github.com/delab-dev/delab/labs/')
 
-.PHONY: all build test test-short vet golden sweep generate starters bench images clean
+.PHONY: all build test test-short vet golden sweep generate starters bench class-bench images clean
 
 all: build test
 
@@ -81,6 +81,13 @@ bench:
 	$(GO) run ./checker/bench/formats
 	$(GO) run ./checker/bench/producer
 	$(GO) run ./checker/bench -repo .
+
+## class-bench: grade a class of 6 checkouts (reference, starter, wrong,
+## compile errors, hangs, panics) over every lab with warm services at
+## --jobs 1 and 2; prints per-student and whole-class times (needs Docker,
+## about an hour). JOBS=1,2 and LABS=<regexp of lab ids> narrow it.
+class-bench:
+	$(GO) run ./checker/bench/class -repo . -jobs $${JOBS:-1,2} -labs '$(LABS)'
 
 ## images: build the offline stand-in images (root, Docker, Maven, pip); prints the DELAB_*_IMAGE exports
 images:

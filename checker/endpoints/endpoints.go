@@ -23,6 +23,8 @@ const (
 	HDFSInternalWebHDFS = "http://hdfs:9870"
 	// SparkInternalThrift is the Thrift Server's address inside the services' network.
 	SparkInternalThrift = "spark:10000"
+	// SparkInternalConnect is the Spark Connect URL inside the services' network.
+	SparkInternalConnect = "sc://spark:15002"
 )
 
 // Endpoints are the addresses of a stack's services as seen from the host.
@@ -36,7 +38,9 @@ type Endpoints struct {
 	HDFSDataNodes map[int]string
 	HDFSWebUI     string
 	SparkThrift   string
-	SparkUI       string
+	// SparkConnect is the Spark Connect URL, "sc://host:port".
+	SparkConnect string
+	SparkUI      string
 	// Network is the Docker network the services share; a sandbox
 	// container that joins it reaches them by alias (InNetworkEnv).
 	Network string
@@ -64,6 +68,9 @@ func (e Endpoints) Env() []string {
 	if e.SparkThrift != "" {
 		env = append(env, "DELAB_SPARK_THRIFT="+e.SparkThrift)
 	}
+	if e.SparkConnect != "" {
+		env = append(env, "DELAB_SPARK_CONNECT="+e.SparkConnect)
+	}
 	return env
 }
 
@@ -83,6 +90,9 @@ func (e Endpoints) InNetworkEnv() []string {
 	}
 	if e.SparkThrift != "" {
 		env = append(env, "DELAB_SPARK_THRIFT="+SparkInternalThrift)
+	}
+	if e.SparkConnect != "" {
+		env = append(env, "DELAB_SPARK_CONNECT="+SparkInternalConnect)
 	}
 	return env
 }

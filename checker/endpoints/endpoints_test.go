@@ -13,6 +13,7 @@ func TestEnv(t *testing.T) {
 		HDFSDataNodes: map[int]string{9876: "127.0.0.1:32772", 9866: "127.0.0.1:32771"},
 		HDFSWebUI:     "http://127.0.0.1:32773",
 		SparkThrift:   "127.0.0.1:32774",
+		SparkConnect:  "sc://127.0.0.1:32776",
 		SparkUI:       "http://127.0.0.1:32775",
 		Network:       "delab-net",
 	}
@@ -32,6 +33,7 @@ func TestEnv(t *testing.T) {
 				"DELAB_HDFS_DATANODES=9866=127.0.0.1:32771,9876=127.0.0.1:32772",
 				"DELAB_HDFS_WEBHDFS=http://127.0.0.1:32773",
 				"DELAB_SPARK_THRIFT=127.0.0.1:32774",
+				"DELAB_SPARK_CONNECT=sc://127.0.0.1:32776",
 			},
 			// In the network the NameNode's own DataNode addresses work:
 			// the routes are emptied, not left pointing at host ports.
@@ -41,6 +43,7 @@ func TestEnv(t *testing.T) {
 				"DELAB_HDFS_DATANODES=",
 				"DELAB_HDFS_WEBHDFS=http://hdfs:9870",
 				"DELAB_SPARK_THRIFT=spark:10000",
+				"DELAB_SPARK_CONNECT=sc://spark:15002",
 			}},
 	}
 	for _, tt := range tests {

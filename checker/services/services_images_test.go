@@ -61,7 +61,7 @@ func TestEveryCatalogServiceHasOneDefinition(t *testing.T) {
 // Warm containers are found again by name: the name of a service's warm
 // container must only change when its definition does.
 func TestWarmNameIsStable(t *testing.T) {
-	assert.Equal(t, "delab-warm-kafka-d02464c6ac", WarmName(catalog.Kafka, "apache/kafka:4.2.0"))
+	assert.Equal(t, "delab-warm-kafka-161c9c1ece", WarmName(catalog.Kafka, "apache/kafka:4.2.0"))
 	assert.NotEqual(t, WarmName(catalog.Kafka, "apache/kafka:4.2.0"), WarmName(catalog.Kafka, "apache/kafka:4.2.1"))
 }
 
@@ -89,9 +89,9 @@ func TestSummaries(t *testing.T) {
 	e := Endpoints{
 		KafkaBrokers: []string{"127.0.0.1:1"},
 		HDFSNameNode: "127.0.0.1:2", HDFSWebUI: "http://127.0.0.1:3", HDFSDataNodes: map[int]string{9876: "127.0.0.1:5", 9866: "127.0.0.1:4"},
-		SparkThrift: "127.0.0.1:6", SparkUI: "http://127.0.0.1:7",
+		SparkThrift: "127.0.0.1:6", SparkConnect: "sc://127.0.0.1:8", SparkUI: "http://127.0.0.1:7",
 	}
 	assert.Equal(t, "brokers 127.0.0.1:1 (from containers: kafka:19092)", Lookup(catalog.Kafka).Summary(e))
 	assert.Equal(t, "namenode 127.0.0.1:2 (from containers: hdfs://hdfs:8020), web UI http://127.0.0.1:3, datanodes 9866→127.0.0.1:4 9876→127.0.0.1:5", Lookup(catalog.HDFS).Summary(e))
-	assert.Equal(t, "thrift (HiveServer2) 127.0.0.1:6, UI and REST API http://127.0.0.1:7", Lookup(catalog.Spark).Summary(e))
+	assert.Equal(t, "thrift (HiveServer2) 127.0.0.1:6, connect sc://127.0.0.1:8, UI and REST API http://127.0.0.1:7", Lookup(catalog.Spark).Summary(e))
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/apache/spark-connect-go/spark/sql"
 	"github.com/beltran/gohive"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
@@ -28,18 +29,21 @@ var sparkDefinition = Definition{
 		return s, err
 	},
 	summary: func(e Endpoints) string {
-		return fmt.Sprintf("thrift (HiveServer2) %s, UI and REST API %s", e.SparkThrift, e.SparkUI)
+		return fmt.Sprintf("thrift (HiveServer2) %s, connect %s, UI and REST API %s", e.SparkThrift, e.SparkConnect, e.SparkUI)
 	},
 }
 
 const sparkImageEnv = "DELAB_SPARK_IMAGE"
 
 // SparkContainer is a running Spark Thrift Server (HiveServer2 protocol)
-// with Spark in local mode.
+// with Spark in local mode, serving Spark Connect from the same JVM.
 type SparkContainer struct {
 	*testcontainers.DockerContainer
 	// Thrift is the HiveServer2 address reachable from the host.
 	Thrift string
+	// Connect is the Spark Connect (gRPC) address reachable from the host,
+	// as a "sc://host:port" URL.
+	Connect string
 	// UI is the Spark UI (and REST API under /api/v1), reachable from the host.
 	UI string
 	// Image is the image it runs.
@@ -49,8 +53,14 @@ type SparkContainer struct {
 // SparkInternalThrift is the Thrift Server's address inside the services' network.
 const SparkInternalThrift = endpoints.SparkInternalThrift
 
+// sparkConnectPort is the Spark Connect server's port in the container.
+const sparkConnectPort = "15002"
+
 // Spark starts the Spark Thrift Server under the alias "spark", in local
-// mode with two cores, the UI and its REST API on 4040. On the stack's
+// mode with two cores, the UI and its REST API on 4040, and Spark Connect
+// on 15002. Spark Connect runs as a plugin of the Thrift Server's driver,
+// not as a second server: one JVM, one heap, and both protocols see the
+// same SparkContext (so the REST API lists the jobs of either). On the stack's
 // network it reads and writes hdfs://hdfs:8020/ paths. Its container is
 // returned even on error, so the caller can clean it up.
 func Spark(ctx context.Context, opts ...Option) (*SparkContainer, error) {
@@ -66,17 +76,26 @@ func Spark(ctx context.Context, opts ...Option) (*SparkContainer, error) {
 		"--conf", "spark.sql.shuffle.partitions=4",
 		"--conf", "spark.sql.warehouse.dir=/opt/spark/work-dir/warehouse",
 		"--conf", "spark.driver.extraJavaOptions=-Dderby.system.home=/opt/spark/work-dir",
+		// Both images ship jars/spark-connect_2.13-<version>.jar; the
+		// plugin starts its gRPC service when the driver starts.
+		"--conf", "spark.plugins=org.apache.spark.sql.connect.SparkConnectPlugin",
+		"--conf", "spark.connect.grpc.binding.port=" + sparkConnectPort,
 		"--hiveconf", "hive.server2.thrift.port=10000",
 		"--hiveconf", "hive.server2.thrift.bind.host=0.0.0.0",
 		"spark-internal",
 	}
 	customizers := append(cfg.common("spark"),
 		testcontainers.WithEnv(map[string]string{"HADOOP_USER_NAME": "delab", "SPARK_NO_DAEMONIZE": "true"}),
-		testcontainers.WithExposedPorts("10000/tcp", "4040/tcp"),
+		testcontainers.WithExposedPorts("10000/tcp", "4040/tcp", sparkConnectPort+"/tcp"),
 		testcontainers.WithCmd(cmd...),
 		// WithWaitStrategy alone would cap the wait at 60s: too short for a
 		// JVM on a busy 2-core machine.
-		testcontainers.WithWaitStrategyAndDeadline(cfg.startup, wait.ForLog("HiveThriftServer2 started").WithStartupTimeout(cfg.startup)),
+		// The plugin's service starts with the driver, before the Thrift
+		// Server: its log line comes first, but both are awaited.
+		testcontainers.WithWaitStrategyAndDeadline(cfg.startup, wait.ForAll(
+			wait.ForLog("SparkConnectService$' on port "+sparkConnectPort).WithStartupTimeout(cfg.startup),
+			wait.ForLog("HiveThriftServer2 started").WithStartupTimeout(cfg.startup),
+		).WithDeadline(cfg.startup)),
 	)
 	c, err := testcontainers.Run(ctx, cfg.image, customizers...)
 	out := &SparkContainer{DockerContainer: c, Image: cfg.image}
@@ -91,6 +110,11 @@ func Spark(ctx context.Context, opts ...Option) (*SparkContainer, error) {
 		return out, fmt.Errorf("start spark: %w", err)
 	}
 	out.UI = "http://" + ui
+	connect, err := mappedHostPort(ctx, c, sparkConnectPort+"/tcp")
+	if err != nil {
+		return out, fmt.Errorf("start spark: %w", err)
+	}
+	out.Connect = "sc://" + connect
 	if err := warmUp(ctx, c, out.Thrift); err != nil {
 		return out, startError(ctx, "spark ("+cfg.image+"): warm-up query", c, err)
 	}
@@ -104,7 +128,9 @@ func (s *SparkContainer) container() *testcontainers.DockerContainer {
 	return s.DockerContainer
 }
 
-func (s *SparkContainer) addEndpoints(e *Endpoints) { e.SparkThrift, e.SparkUI = s.Thrift, s.UI }
+func (s *SparkContainer) addEndpoints(e *Endpoints) {
+	e.SparkThrift, e.SparkConnect, e.SparkUI = s.Thrift, s.Connect, s.UI
+}
 
 // warmUp runs one small CSV query so that the JVM has loaded and compiled
 // the code paths labs use before a learner's first query: that query
@@ -161,4 +187,15 @@ func ConnectSpark(ctx context.Context, addr string) (*gohive.Connection, error) 
 		return nil, fmt.Errorf("connect to spark thrift server at %s: %w", addr, err)
 	}
 	return conn, nil
+}
+
+// ConnectSparkSession opens a Spark Connect session at url ("sc://host:port").
+// Graders use it to run their own queries beside the learner's; the
+// harness's kit (delabSparkConnect) opens the learner's.
+func ConnectSparkSession(ctx context.Context, url string) (sql.SparkSession, error) {
+	s, err := sql.NewSessionBuilder().Remote(url).Build(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("connect to spark connect at %s: %w", url, err)
+	}
+	return s, nil
 }
