@@ -103,8 +103,10 @@ func generate(seed uint64, n int) (*dataset, error) {
 	at := func(site, d int) key { return key{names[site], dayOf(d)} }
 	inRange := func() float64 {
 		for {
-			if v := low + r.Float64()*(high-low); v != low && v != high {
-				return math.Round(v*1000) / 1000
+			// Three decimals, strictly inside the range: only the
+			// boundary cases sit on a bound.
+			if v := math.Round((low+r.Float64()*(high-low))*1000) / 1000; v != low && v != high {
+				return v
 			}
 		}
 	}
@@ -149,18 +151,20 @@ func generate(seed uint64, n int) (*dataset, error) {
 	dead := reportDays
 	add(boundary{"a day with no kept event has no day= folder", "events on " + dayOf(dead) + ", all out of range", key{"", dayOf(dead)}, true}, false)
 
-	// Where the special events go among the random ones.
+	// Where the special events go among the random ones: at distinct
+	// positions, in increasing order.
 	total := n + len(special)
-	slots := map[int]int{}
-	for i := range special {
-		for {
-			p := r.IntN(total)
-			if _, taken := slots[p]; !taken {
-				slots[p] = i
-				break
-			}
+	taken := map[int]bool{}
+	var slots []int
+	for range special {
+		p := r.IntN(total)
+		for taken[p] {
+			p = r.IntN(total)
 		}
+		taken[p] = true
+		slots = append(slots, p)
 	}
+	sort.Ints(slots)
 
 	counts := make([]stats, len(names)*(reportDays+1))
 	keep := func(e event) {
@@ -206,6 +210,7 @@ func generate(seed uint64, n int) (*dataset, error) {
 	ds := &dataset{events: total, deadDay: dayOf(dead), truth: map[key]stats{}, boundaries: bs}
 	per := (total + files - 1) / files
 	var id [16]byte
+	idBase := r.Uint64N(1 << 40)
 	for f, next := 0, 0; f < files; f++ {
 		var buf bytes.Buffer
 		props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy), parquet.WithMaxRowGroupLength(256<<10))
@@ -219,13 +224,13 @@ func generate(seed uint64, n int) (*dataset, error) {
 			ts, rs := b.Field(2).(*array.TimestampBuilder), b.Field(3).(*array.Float64Builder)
 			for batchEnd := min(end, next+64<<10); next < batchEnd; next++ {
 				var e event
-				if i, ok := slots[next]; ok {
-					e = special[i]
+				if len(slots) > 0 && slots[0] == next {
+					e, special, slots = special[0], special[1:], slots[1:]
 				} else {
 					e = random()
 				}
 				keep(e)
-				ids.BinaryBuilder.Append(strconv.AppendUint(id[:0], r.Uint64()>>16, 16))
+				ids.BinaryBuilder.Append(strconv.AppendUint(append(id[:0], 'e'), idBase+uint64(next), 36))
 				ss.Append(names[e.site])
 				ts.Append(arrow.Timestamp(e.ts))
 				if e.null {

@@ -85,14 +85,17 @@ func run(ctx context.Context, h *grader.Harness, n int) (*report, error) {
 	inURI, outURI := endpoints.HDFSNameNodeURI+r.in, endpoints.HDFSNameNodeURI+r.out
 	h.Logf("wrote %s: %d events in %d Parquet files (%.1f MiB), over %d sites and %d days", inURI, ds.events, len(ds.files), float64(size)/(1<<20), len(sites), reportDays+1)
 	h.Logf("running DailyReport(ctx, spark, %q, %q) over Spark Connect, memory limit %s", inURI, outURI, mib(int64(h.Check.Memory)))
-	if _, err := h.Run(ctx, grader.RunOptions{Args: []string{inURI, outURI}}); err != nil {
+	res, err := h.Run(ctx, grader.RunOptions{Args: []string{inURI, outURI}})
+	if err != nil {
 		var f *grader.Failure
 		if errors.As(err, &f) && strings.Contains(f.Message, "memory") {
-			return nil, grader.Failf("%s. The %d events are about %d MiB as Arrow columns and far more as Go rows: Collect and ToArrow bring them into this process, whose limit is %s. The filter, the grouping and the write belong in Spark (its executors read and write HDFS themselves); DailyReport only sends the plan",
-				f.Message, ds.events, ds.events*48>>20, mib(int64(h.Check.Memory)))
+			said, _, _ := strings.Cut(f.Message, "; stream")
+			return nil, grader.Failf("%s. The events were coming into your Go process: %d events are about %d MiB as Arrow columns and far more as Go rows (Collect), against its limit of %s. The work belongs in Spark: Filter, GroupBy/Agg and the partitioned write run in its executors, which read and write HDFS themselves; DailyReport only sends the plan and brings back nothing",
+				said, ds.events, ds.events*24>>20, mib(int64(h.Check.Memory)))
 		}
 		return nil, err
 	}
+	h.Logf("DailyReport returned nil; its process peaked at %s resident (limit %s)", mib(res.PeakRSS+(1<<20)-1), mib(int64(h.Check.Memory)))
 	r.listing, r.listErr = list(c, r.out)
 	return r, nil
 }
