@@ -136,12 +136,12 @@ func generate(seed uint64, n int) (*dataset, error) {
 	}
 	noon := func(d int) int64 { return first + int64(d)*dayMicros + dayMicros/2 + r.Int64N(dayMicros/4) }
 	d1, d2, d3, d4, d5, d6 := day(), day(), day(), day(), day(), day()
+	add(boundary{"null readings are events (counted in events) but not readings (not in readings, min, max, mean)", "3 events, all with a null reading", at(5, d5), false}, true,
+		event{site: 5, ts: noon(d5), null: true}, event{site: 5, ts: noon(d5), null: true}, event{site: 5, ts: noon(d5), null: true})
 	add(boundary{"a reading of exactly -40.0 is valid (kept, the row's min)", "reading -40.0", at(1, d1), false}, false, event{site: 1, ts: noon(d1), reading: low})
 	add(boundary{"a reading of exactly 125.0 is valid (kept, the row's max)", "reading 125.0", at(2, d2), false}, false, event{site: 2, ts: noon(d2), reading: high})
 	add(boundary{"a reading just below -40.0 is dropped", "reading " + strconv.FormatFloat(math.Nextafter(low, -200), 'g', -1, 64), at(3, d3), false}, false, event{site: 3, ts: noon(d3), reading: math.Nextafter(low, -200)})
 	add(boundary{"a reading just above 125.0 is dropped", "reading " + strconv.FormatFloat(math.Nextafter(high, 300), 'g', -1, 64), at(4, d4), false}, false, event{site: 4, ts: noon(d4), reading: math.Nextafter(high, 300)})
-	add(boundary{"null readings are events (counted in events) but not readings (not in readings, min, max, mean)", "3 events, all with a null reading", at(5, d5), false}, true,
-		event{site: 5, ts: noon(d5), null: true}, event{site: 5, ts: noon(d5), null: true}, event{site: 5, ts: noon(d5), null: true})
 	add(boundary{"a site and day none of whose events is kept has no row", "3 events, all out of range", at(6, d6), true}, true,
 		event{site: 6, ts: noon(d6), reading: outOfRange()}, event{site: 6, ts: noon(d6), reading: outOfRange()}, event{site: 6, ts: noon(d6), reading: outOfRange()})
 	add(boundary{"the day is the UTC day: 23:59:59.999999 is still that day", "one event at " + dayOf(m+1) + " 00:00:00 minus 1 µs", at(0, m), false}, true,
@@ -266,14 +266,4 @@ func generate(seed uint64, n int) (*dataset, error) {
 	}
 	sort.Strings(ds.days)
 	return ds, nil
-}
-
-// boundaryOf returns the rule a row of the report decides, if any.
-func (ds *dataset) boundaryOf(k key) string {
-	for _, b := range ds.boundaries {
-		if b.row == k || b.row.site == "" && b.row.day == k.day {
-			return b.rule + " (the checker put " + b.input + " there)"
-		}
-	}
-	return ""
 }

@@ -44,9 +44,10 @@ const (
 	// case among enough events that each row has hundreds.
 	smallEvents = 20_000
 	// bigEvents is the in-spark check's input: about 45 MiB of Parquet,
-	// over 90 MiB as Arrow columns in Go and about 1 GiB as Go rows
-	// (Collect), against a 48 MiB limit that the reference's process
-	// (Spark Connect client, gRPC, Arrow: about 20 MiB) stays far below.
+	// about 50 MiB as Arrow columns in Go even for the three columns the
+	// report needs, and about 1 GiB as Go rows (Collect), against a 48 MiB
+	// limit; the reference's process (Spark Connect client, gRPC, Arrow)
+	// peaks at about 26 MiB.
 	bigEvents = 2_000_000
 )
 
@@ -90,7 +91,7 @@ func run(ctx context.Context, h *grader.Harness, n int) (*report, error) {
 		var f *grader.Failure
 		if errors.As(err, &f) && strings.Contains(f.Message, "memory") {
 			said, _, _ := strings.Cut(f.Message, "; stream")
-			return nil, grader.Failf("%s. The events were coming into your Go process: %d events are about %d MiB as Arrow columns and far more as Go rows (Collect), against its limit of %s. The work belongs in Spark: Filter, GroupBy/Agg and the partitioned write run in its executors, which read and write HDFS themselves; DailyReport only sends the plan and brings back nothing",
+			return nil, grader.Failf("%s. The events were coming into your Go process: %d events are at least %d MiB as Arrow columns and far more as Go rows (Collect), against its limit of %s. The work belongs in Spark: Filter, GroupBy/Agg and the partitioned write run in its executors, which read and write HDFS themselves; DailyReport only sends the plan and brings back nothing",
 				said, ds.events, ds.events*24>>20, mib(int64(h.Check.Memory)))
 		}
 		return nil, err
@@ -184,53 +185,92 @@ func judgeRows(h *grader.Harness, r *report) error {
 	}
 	h.Logf("read %d rows from %d part files with the checker's Parquet reader", len(got), len(r.listing.parts))
 	ds := r.ds
+	sort.SliceStable(got, func(i, j int) bool { return less(got[i].key, got[j].key) })
 	seen := map[key]row{}
 	for _, g := range got {
 		if prev, dup := seen[g.key]; dup {
 			return grader.Failf("%s has two rows (in %s and %s): one row per site and day", g.key, shortPath(r.out, prev.file), shortPath(r.out, g.file))
 		}
 		seen[g.key] = g
-		want, ok := ds.truth[g.key]
-		if !ok {
-			why := ds.boundaryOf(g.key)
-			if why == "" {
-				why = "no event of that site and day is kept"
+	}
+	// The rows the lesson's rules decide come first: a failure there names
+	// the rule.
+	for _, b := range ds.boundaries {
+		var k key
+		switch {
+		case b.absent && b.row.site == "":
+			for _, g := range got {
+				if g.day == b.row.day {
+					return unexpected(g, b.rule+" (the checker put "+b.input+" there)")
+				}
 			}
-			return grader.Mismatch(fmt.Sprintf("the report has a row for %s, but it should not: %s", g.key, why), "no row", describe(g))
+			continue
+		case b.absent:
+			if g, ok := seen[b.row]; ok {
+				return unexpected(g, b.rule+" (the checker put "+b.input+" there)")
+			}
+			continue
+		default:
+			k = b.row
 		}
-		if problem := compare(want, g); problem != "" {
-			msg := fmt.Sprintf("%s: %s", g.key, problem)
-			if why := ds.boundaryOf(g.key); why != "" {
-				msg += "; this row is where the lesson's rule applies: " + why
-			}
-			return grader.Mismatch(msg, describe(row{key: g.key, stats: want, minNull: want.readings == 0, maxNull: want.readings == 0, meanNull: want.readings == 0, mean: want.mean()}), describe(g))
+		if err := judgeRow(ds, seen, k, b.rule+" (the checker put "+b.input+" there)"); err != nil {
+			return err
 		}
 	}
-	var missing []key
+	for _, g := range got {
+		if _, ok := ds.truth[g.key]; !ok {
+			return unexpected(g, "no event of that site and day is kept")
+		}
+	}
+	keys := make([]key, 0, len(ds.truth))
 	for k := range ds.truth {
-		if _, ok := seen[k]; !ok {
-			missing = append(missing, k)
-		}
+		keys = append(keys, k)
 	}
-	if len(missing) > 0 {
-		sort.Slice(missing, func(i, j int) bool {
-			if missing[i].day != missing[j].day {
-				return missing[i].day < missing[j].day
-			}
-			return missing[i].site < missing[j].site
-		})
-		msg := fmt.Sprintf("the report has no row for %s (%d rows missing)", missing[0], len(missing))
-		if why := ds.boundaryOf(missing[0]); why != "" {
-			msg += ": " + why
+	sort.Slice(keys, func(i, j int) bool { return less(keys[i], keys[j]) })
+	for _, k := range keys {
+		if err := judgeRow(ds, seen, k, ""); err != nil {
+			return err
 		}
-		w := ds.truth[missing[0]]
-		return grader.Mismatch(msg, describe(row{key: missing[0], stats: w, minNull: w.readings == 0, maxNull: w.readings == 0, meanNull: w.readings == 0, mean: w.mean()}), "no row")
 	}
 	h.Logf("all %d rows (site, day) match the checker's own report: events, readings, min and max exactly, mean within %g", len(ds.truth), meanTolerance)
 	for _, b := range ds.boundaries {
 		h.Logf("  rule held: %s", b.rule)
 	}
 	return nil
+}
+
+func less(a, b key) bool {
+	if a.day != b.day {
+		return a.day < b.day
+	}
+	return a.site < b.site
+}
+
+// judgeRow compares the learner's row k with the checker's; rule, if not
+// empty, is the lesson's rule that row exercises.
+func judgeRow(ds *dataset, seen map[key]row, k key, rule string) error {
+	want := ds.truth[k]
+	expected := describe(row{key: k, stats: want, minNull: want.readings == 0, maxNull: want.readings == 0, meanNull: want.readings == 0, mean: want.mean()})
+	g, ok := seen[k]
+	if !ok {
+		msg := fmt.Sprintf("the report has no row for %s", k)
+		if rule != "" {
+			msg += ": " + rule
+		}
+		return grader.Mismatch(msg, expected, "no row")
+	}
+	if problem := compare(want, g); problem != "" {
+		msg := fmt.Sprintf("%s: %s", k, problem)
+		if rule != "" {
+			msg += "; the rule this row tests: " + rule
+		}
+		return grader.Mismatch(msg, expected, describe(g))
+	}
+	return nil
+}
+
+func unexpected(g row, why string) error {
+	return grader.Mismatch(fmt.Sprintf("the report has a row for %s, but it should not: %s", g.key, why), "no row", describe(g))
 }
 
 // compare says what differs between the checker's row and the learner's.
