@@ -1,7 +1,8 @@
 // Package report is a wrong solution of spark/02-dataframes: the Go
-// client's writer has no PartitionBy, so it saves each day's rows into a
-// day=YYYY-MM-DD folder of its own, with the day column still in them:
-// the partition column is written twice, in the folder name and as data.
+// client's writer has no PartitionBy, so it caches the report and saves
+// each day's rows into a day=YYYY-MM-DD folder of its own, with the day
+// column still in them: the partition column is written twice, in the
+// folder name and as data (and the report folder has no _SUCCESS).
 package report
 
 import (
@@ -46,6 +47,9 @@ func DailyReport(ctx context.Context, spark sql.SparkSession, input, output stri
 		return err
 	}
 	if err := report.CreateOrReplaceTempView(ctx, "daily_report"); err != nil {
+		return err
+	}
+	if err := report.Cache(ctx); err != nil {
 		return err
 	}
 	days, err := spark.Sql(ctx, "SELECT DISTINCT CAST(day AS STRING) FROM daily_report")
