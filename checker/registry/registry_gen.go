@@ -20,7 +20,8 @@ import (
 	lab13 "github.com/delab-dev/delab/checker/labs/serialization/03-avro-evolution"  // package avroevolution
 	lab14 "github.com/delab-dev/delab/checker/labs/serialization/04-format-shootout" // package formatshootout
 	lab15 "github.com/delab-dev/delab/checker/labs/spark/01-first-sql"               // package firstsql
-	lab16 "github.com/delab-dev/delab/checker/labs/start/01-logs-to-metrics"         // package logstometrics
+	lab16 "github.com/delab-dev/delab/checker/labs/spark/03-joins-and-shuffles"      // package joins
+	lab17 "github.com/delab-dev/delab/checker/labs/start/01-logs-to-metrics"         // package logstometrics
 )
 
 var registry = []*grader.Lab{
@@ -40,5 +41,6 @@ var registry = []*grader.Lab{
 	register(lab13.Lab, "serialization/03-avro-evolution"),
 	register(lab14.Lab, "serialization/04-format-shootout"),
 	register(lab15.Lab, "spark/01-first-sql", "hdfs", "spark"),
-	register(lab16.Lab, "start/01-logs-to-metrics"),
+	register(lab16.Lab, "spark/03-joins-and-shuffles", "hdfs", "spark"),
+	register(lab17.Lab, "start/01-logs-to-metrics"),
 }
