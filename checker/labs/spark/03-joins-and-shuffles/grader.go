@@ -325,6 +325,7 @@ func judgeExchanges(p *sparkcheck.Plan) error {
 	if len(ex) <= minExchanges {
 		return nil
 	}
+	sort.Slice(ex, func(i, j int) bool { return ex[i].ID < ex[j].ID })
 	var what []string
 	for _, e := range ex {
 		what = append(what, fmt.Sprintf("%s: %s", e.Line(), arguments(e)))
@@ -353,6 +354,9 @@ func strip(s string) string {
 		if s[i] == '#' {
 			for i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9' {
 				i++
+			}
+			if i+1 < len(s) && s[i+1] == 'L' {
+				i++ // a long's suffix: site_id#12L
 			}
 			continue
 		}
