@@ -241,38 +241,53 @@ func judgeRows(truth map[int64]siteTotal, got []siteTotal) error {
 
 // plan finds the final plan of this run's query: the last SQL execution
 // that Spark ran for this run's Spark user and that scanned all three
-// files.
+// files. Spark's listener records jobs and executions a little after the
+// client has its rows, so it asks again for up to 15 s while it finds no
+// such execution, or finds it still running.
 func (r *runResult) plan(ctx context.Context, h *grader.Harness) (*sparkcheck.Plan, error) {
 	sc := sparkcheck.New(h.Endpoints.SparkUI)
-	execs, err := sc.UserExecutions(ctx, r.user, 15*time.Second)
-	if err != nil {
-		return nil, fmt.Errorf("grader reading Spark's REST API: %w", err)
-	}
-	h.Logf("Spark's REST API lists %d SQL executions with jobs tagged for user %s", len(execs), r.user)
-	var chosen *sparkcheck.Plan
-	var chosenID int64
-	for _, e := range execs {
-		p, err := sparkcheck.ParsePlan(e.Plan)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		execs, err := sc.UserExecutions(ctx, r.user, 15*time.Second)
 		if err != nil {
-			continue
+			return nil, fmt.Errorf("grader reading Spark's REST API: %w", err)
 		}
-		if scans(p, r.in.events) == nil || scans(p, r.in.devices) == nil || scans(p, r.in.sites) == nil {
-			continue
+		var chosen *sparkcheck.Plan
+		var last sparkcheck.Execution
+		for _, e := range execs {
+			p, err := sparkcheck.ParsePlan(e.Plan)
+			if err != nil {
+				continue
+			}
+			if scans(p, r.in.events) == nil || scans(p, r.in.devices) == nil || scans(p, r.in.sites) == nil {
+				continue
+			}
+			chosen, last = p, e
 		}
-		if e.Status != "COMPLETED" {
-			return nil, grader.Failf("Spark's execution %d of your query ended %s, not COMPLETED", e.ID, e.Status)
+		if chosen != nil && last.Status != "RUNNING" {
+			h.Logf("Spark's REST API lists %d SQL executions with jobs tagged for user %s", len(execs), r.user)
+			if last.Status != "COMPLETED" {
+				return nil, grader.Failf("Spark's execution %d of your query ended %s, not COMPLETED", last.ID, last.Status)
+			}
+			kind := "final adaptive plan"
+			if !chosen.Final {
+				kind = "plan (not adaptive)"
+			}
+			h.Logf("judging SQL execution %d, its %s:\n%s", last.ID, kind, chosen.Tree())
+			return chosen, nil
 		}
-		chosen, chosenID = p, e.ID
+		if time.Now().After(deadline) {
+			if len(execs) == 0 {
+				return nil, grader.Failf("Spark's REST API lists no query run by the session the checker handed to SiteReport (Spark user %s): run the report through that session", r.user)
+			}
+			return nil, grader.Failf("none of the %d queries your run sent to Spark read the events, the devices and the sites in one plan: join them in one query and collect its rows", len(execs))
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
 	}
-	if chosen == nil {
-		return nil, grader.Failf("none of the %d queries your run sent to Spark read the events, the devices and the sites in one plan: join them in one query and collect its rows", len(execs))
-	}
-	kind := "final adaptive plan"
-	if !chosen.Final {
-		kind = "plan (not adaptive)"
-	}
-	h.Logf("judging SQL execution %d, its %s:\n%s", chosenID, kind, chosen.Tree())
-	return chosen, nil
 }
 
 // scans returns the file scans of the plan that read path.
