@@ -298,17 +298,20 @@ func scans(p *sparkcheck.Plan, path string) []*sparkcheck.Node {
 }
 
 // upToJoin walks from a scan to the first join above it, and tells
-// whether the way passed a BroadcastExchange.
-func upToJoin(n *sparkcheck.Node) (join *sparkcheck.Node, broadcast bool) {
+// whether the way passed a BroadcastExchange and a shuffle Exchange (AQE
+// can broadcast a side at run time after it was shuffled).
+func upToJoin(n *sparkcheck.Node) (join *sparkcheck.Node, broadcast, shuffled bool) {
 	for p := n.Parent; p != nil; p = p.Parent {
-		if p.Name == "BroadcastExchange" {
+		switch {
+		case p.Name == "BroadcastExchange":
 			broadcast = true
-		}
-		if sparkcheck.IsJoin(p) {
-			return p, broadcast
+		case p.Name == "Exchange":
+			shuffled = true
+		case sparkcheck.IsJoin(p):
+			return p, broadcast, shuffled
 		}
 	}
-	return nil, broadcast
+	return nil, broadcast, shuffled
 }
 
 func judgeBroadcast(p *sparkcheck.Plan, in inputs) error {
@@ -319,16 +322,18 @@ func judgeBroadcast(p *sparkcheck.Plan, in inputs) error {
 		}
 	}
 	for _, s := range scans(p, in.devices) {
-		j, bc := upToJoin(s)
+		j, bc, shuffled := upToJoin(s)
 		switch {
 		case j == nil:
 			return grader.Failf("the device table (%s) reaches no join in the plan Spark ran", s.Line())
 		case !bc || j.Name != "BroadcastHashJoin":
 			return grader.Mismatch("the device table was not broadcast: Spark shuffled it into its join", "BroadcastHashJoin with the devices under a BroadcastExchange", j.Line())
+		case shuffled:
+			return grader.Mismatch("the device table was shuffled before it was broadcast (AQE turned a shuffled join into a broadcast at run time)", "the devices broadcast straight from their scan", "an Exchange between "+s.Line()+" and "+j.Line())
 		}
 	}
 	for _, s := range scans(p, in.sites) {
-		if _, bc := upToJoin(s); bc {
+		if _, bc, _ := upToJoin(s); bc {
 			return grader.Mismatch("the site table (11 MB, above the broadcast threshold) was broadcast: every executor holds all of it", "the site table streamed, the small side broadcast to it", "a BroadcastExchange over "+s.Line())
 		}
 	}
