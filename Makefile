@@ -15,7 +15,7 @@ build:
 ## test: vet, then every test (lab proofs, isolation, CLI, reports). One
 ## package at a time: two packages each starting Kafka, HDFS and Spark at
 ## once would starve a 2-core machine. The time limit is per package and
-## checker/labproof is the long one: it proves all 17 labs against real
+## checker/labproof is the long one: it proves all 19 labs against real
 ## services, about 34 minutes on a 2-core machine (the Kafka track, with its
 ## broker crashes and group rebalances, is most of it). 60m leaves room for a
 ## slower CI machine without letting a hung proof run past CI's 90 minutes.

@@ -21,7 +21,8 @@ import (
 	lab14 "github.com/delab-dev/delab/checker/labs/serialization/04-format-shootout" // package formatshootout
 	lab15 "github.com/delab-dev/delab/checker/labs/spark/01-first-sql"               // package firstsql
 	lab16 "github.com/delab-dev/delab/checker/labs/spark/02-dataframes"              // package dataframes
-	lab17 "github.com/delab-dev/delab/checker/labs/start/01-logs-to-metrics"         // package logstometrics
+	lab17 "github.com/delab-dev/delab/checker/labs/spark/03-joins-and-shuffles"      // package joins
+	lab18 "github.com/delab-dev/delab/checker/labs/start/01-logs-to-metrics"         // package logstometrics
 )
 
 var registry = []*grader.Lab{
@@ -42,5 +43,6 @@ var registry = []*grader.Lab{
 	register(lab14.Lab, "serialization/04-format-shootout"),
 	register(lab15.Lab, "spark/01-first-sql", "hdfs", "spark"),
 	register(lab16.Lab, "spark/02-dataframes", "hdfs", "spark"),
-	register(lab17.Lab, "start/01-logs-to-metrics"),
+	register(lab17.Lab, "spark/03-joins-and-shuffles", "hdfs", "spark"),
+	register(lab18.Lab, "start/01-logs-to-metrics"),
 }
