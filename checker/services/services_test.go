@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/apache/spark-connect-go/spark/sql"
 	"github.com/apache/spark-connect-go/spark/sql/functions"
 	"github.com/apache/spark-connect-go/spark/sql/utils"
 	"github.com/stretchr/testify/assert"
@@ -155,7 +156,7 @@ func TestSparkReadsAFileWrittenToHDFSOverThriftAndConnect(t *testing.T) {
 	// file as a DataFrame, groups it on the executors, and gets the plan
 	// Spark ran. The client is experimental upstream; a broken upgrade of
 	// its pin fails here.
-	session, err := ConnectSparkSession(ctx, s.Connect)
+	session, err := sql.NewSessionBuilder().Remote(s.Connect).Build(ctx)
 	require.NoError(t, err)
 	defer session.Stop()
 	df, err := session.Read().Format("csv").Load(HDFSNameNodeURI + "/smoke/readings.csv")

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/apache/spark-connect-go/spark/sql"
 	"github.com/beltran/gohive"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
@@ -187,15 +186,4 @@ func ConnectSpark(ctx context.Context, addr string) (*gohive.Connection, error) 
 		return nil, fmt.Errorf("connect to spark thrift server at %s: %w", addr, err)
 	}
 	return conn, nil
-}
-
-// ConnectSparkSession opens a Spark Connect session at url ("sc://host:port").
-// Graders use it to run their own queries beside the learner's; the
-// harness's kit (delabSparkConnect) opens the learner's.
-func ConnectSparkSession(ctx context.Context, url string) (sql.SparkSession, error) {
-	s, err := sql.NewSessionBuilder().Remote(url).Build(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("connect to spark connect at %s: %w", url, err)
-	}
-	return s, nil
 }
