@@ -17,10 +17,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -186,7 +184,6 @@ func run(ctx context.Context, repo, jobsFlag, work, labFilter string, seed uint6
 		cmd := command(ctx, repo, bin, args...)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
-		cmd.Stdout = nil
 		t0 := time.Now()
 		err := cmd.Run()
 		wall[j] = time.Since(t0)
@@ -380,27 +377,26 @@ type labReport struct {
 
 // readReports reads <student>.json from a class run's --out folder.
 func readReports(dir string) (map[string]*runReport, error) {
+	// <student>.json only: other formats are <student>.<kind>.json.
+	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]*runReport{}
-	err := fs.WalkDir(os.DirFS(dir), ".", func(p string, d fs.DirEntry, err error) error {
+	for _, p := range paths {
+		name := strings.TrimSuffix(filepath.Base(p), ".json")
+		if strings.Contains(name, ".") {
+			continue
+		}
+		data, err := os.ReadFile(p)
 		if err != nil {
-			return err
-		}
-		if d.IsDir() && p != "." {
-			return fs.SkipDir
-		}
-		if d.IsDir() || path.Ext(p) != ".json" || strings.Contains(p, ".") && strings.Count(p, ".") > 1 {
-			return nil
-		}
-		data, err := os.ReadFile(filepath.Join(dir, p))
-		if err != nil {
-			return err
+			return nil, err
 		}
 		var r runReport
 		if err := json.Unmarshal(data, &r); err != nil {
-			return fmt.Errorf("%s: %w", p, err)
+			return nil, fmt.Errorf("%s: %w", p, err)
 		}
-		out[strings.TrimSuffix(p, ".json")] = &r
-		return nil
-	})
-	return out, err
+		out[name] = &r
+	}
+	return out, nil
 }
