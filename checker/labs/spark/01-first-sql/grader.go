@@ -55,7 +55,7 @@ var Lab = grader.Lab{
 			}
 			want := top3(truth)
 			if names(got) != names(want) {
-				return grader.Mismatch("these are not the three busiest sites, busiest first", names(want), names(got))
+				return grader.Mismatch(wrongTop(truth, want, got), names(want), names(got))
 			}
 			return nil
 		},
@@ -68,13 +68,29 @@ type siteStats struct {
 	Peak     int64  `json:"peak"`
 }
 
-// generate returns a CSV (with header) and the true stats per site. Every
-// site has a distinct count, and readings span 0..1499 so that comparing
-// them as text gives a different peak than comparing numbers.
+// generate returns a CSV (with header) and the true stats per site.
+//
+// Every rule the lesson states has its edge in every file, whatever the
+// seed (TestEveryEdgeIsInEverySeed):
+//
+//	rule                          input                                    check
+//	ties break by site name A→Z   the two busiest tie, and so do the 3rd   busiest-three
+//	                              and 4th, so a tie decides the top three
+//	peak compares numbers         every site has a reading of 900–999 and  site-stats
+//	                              a peak of 1000 or more ("999" > "1450")
+//	count readings, not devices   150+ readings per site over ≤ 20 devices site-stats
+//	the header is not a reading   a header line                            site-stats
 func generate(seed uint64) ([]byte, map[string]siteStats) {
 	r := rand.New(rand.NewPCG(seed, 13))
 	sites := []string{"airport", "bank", "campus", "depot", "expo", "ferry", "garage", "harbour", "iris-tower", "junction"}
 	r.Shuffle(len(sites), func(i, j int) { sites[i], sites[j] = sites[j], sites[i] })
+	counts := make([]int, len(sites))
+	for i := range counts {
+		counts[i] = 150 + 37*i + r.IntN(20)
+	}
+	// sites[9] is the busiest: tie it with sites[8], and the third busiest
+	// (sites[7]) with the fourth (sites[6]), so the name decides.
+	counts[8], counts[6] = counts[9], counts[7]
 	type row struct {
 		site, device string
 		reading      int64
@@ -82,10 +98,15 @@ func generate(seed uint64) ([]byte, map[string]siteStats) {
 	var rows []row
 	truth := map[string]siteStats{}
 	for i, s := range sites {
-		n := 150 + 37*i + r.IntN(20)
 		st := siteStats{Site: s}
-		for k := 0; k < n; k++ {
+		for k := 0; k < counts[i]; k++ {
 			v := int64(r.IntN(1500))
+			switch k {
+			case 0:
+				v = 1000 + int64(r.IntN(500))
+			case 1:
+				v = 900 + int64(r.IntN(100))
+			}
 			rows = append(rows, row{s, fmt.Sprintf("%s-ap%02d", s, r.IntN(20)), v})
 			st.Readings++
 			st.Peak = max(st.Peak, v)
@@ -140,6 +161,25 @@ func top3(truth map[string]siteStats) []siteStats {
 		return all[i].Site < all[j].Site
 	})
 	return all[:3]
+}
+
+// wrongTop names the first place where got differs from want, and says so
+// when the two sites there tie, so that a wrong tie-break is told as such.
+func wrongTop(truth map[string]siteStats, want, got []siteStats) string {
+	for i, w := range want {
+		if i >= len(got) {
+			break
+		}
+		g, ok := truth[got[i].Site]
+		if g.Site == w.Site {
+			continue
+		}
+		if ok && g.Readings == w.Readings {
+			return fmt.Sprintf("at place %d, %s and %s tie with %d readings each; ties break by site name A→Z, so %s comes first", i+1, w.Site, g.Site, w.Readings, w.Site)
+		}
+		break
+	}
+	return "these are not the three busiest sites, busiest first"
 }
 
 func names(s []siteStats) string {
