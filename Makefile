@@ -4,7 +4,7 @@ GO ?= go
 # the untouched starters by design (checker/labproof proves them instead).
 PKGS = $$($(GO) list ./... | grep -v '^github.com/delab-dev/delab/labs/')
 
-.PHONY: all build test test-short vet golden sweep generate starters bench class-bench images clean
+.PHONY: all build test test-short vet golden sweep generate starters bench margins class-bench images clean
 
 all: build test
 
@@ -81,6 +81,11 @@ bench:
 	$(GO) run ./checker/bench/formats
 	$(GO) run ./checker/bench/producer
 	$(GO) run ./checker/bench -repo .
+
+## margins: peak memory of right and wrong solutions on the checks that judge
+## memory, with the limit lifted (10 seeds each); SERVICES=1 adds spark/02
+margins:
+	$(GO) run ./checker/bench/margins -repo . -runs $${RUNS:-10} $(if $(SERVICES),-services)
 
 ## class-bench: grade a class of 6 checkouts (reference, starter, wrong,
 ## compile errors, hangs, panics) over every lab with warm services at

@@ -1,0 +1,182 @@
+// Command margins measures how far apart right and wrong solutions are on
+// the checks that judge memory, so that a limit sits in a wide gap rather
+// than on the edge of what correct code sometimes does (issue: grader
+// truth, "tolerances that separate right from wrong").
+//
+// For each measured check it grades the lab's reference and its other
+// right solutions, and the wrong solution aimed at the check, over several
+// seeds, with only that check and its memory limit lifted to 1 GiB, so
+// that a wrong solution runs to the end and shows its real peak instead
+// of being killed at the limit. It prints each solution's peak resident
+// memory (min, median, max) beside the check's real limit, and the two
+// margins: limit ÷ the highest right peak, the lowest wrong peak ÷ limit.
+//
+//	go run ./checker/bench/margins [-runs 10] [-services]
+//
+// -services adds spark/02's in-spark check (needs Docker and the images;
+// one HDFS+Spark stack is started for all its runs).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"text/tabwriter"
+
+	tclog "github.com/testcontainers/testcontainers-go/log"
+
+	"github.com/delab-dev/delab/checker/catalog"
+	"github.com/delab-dev/delab/checker/engine"
+	"github.com/delab-dev/delab/checker/registry"
+	"github.com/delab-dev/delab/checker/services"
+	"github.com/delab-dev/delab/labs"
+	"github.com/delab-dev/delab/lessons"
+)
+
+// measured is one check whose limit is judged, and the solutions to run.
+type measured struct {
+	lab, check string
+	right      []string // folders under checker/labs/<lab>/
+	wrong      []string
+	// peak finds the peak resident memory in the check's log, in MiB.
+	peak     *regexp.Regexp
+	services bool
+}
+
+var checks = []measured{
+	{
+		lab: "start/01-logs-to-metrics", check: "bounded-memory",
+		right: []string{"solution", "right/reader-handrolled", "right/scanner-fields"},
+		wrong: []string{"wrong/reads-whole-file"},
+		peak:  regexp.MustCompile(`peak resident memory ([0-9.]+) (MiB|KiB)`),
+	},
+	{
+		lab: "spark/02-dataframes", check: "in-spark",
+		right:    []string{"solution"},
+		wrong:    []string{"wrong/collect-events", "wrong/toarrow-events"},
+		peak:     regexp.MustCompile(`peaked at ([0-9.]+) (MiB)`),
+		services: true,
+	},
+}
+
+func main() {
+	tclog.SetDefault(tclog.NewNoopLogger())
+	repo := flag.String("repo", ".", "the delab checkout")
+	runs := flag.Int("runs", 10, "seeds per solution")
+	withServices := flag.Bool("services", false, "also measure checks that need Docker (spark/02)")
+	flag.Parse()
+	if err := run(context.Background(), *repo, *runs, *withServices); err != nil {
+		fmt.Fprintln(os.Stderr, "margins:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, repo string, runs int, withServices bool) error {
+	root, err := filepath.Abs(repo)
+	if err != nil {
+		return err
+	}
+	c, err := catalog.Load(lessons.FS, labs.FS)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "check\tsolution\truns\tmin MiB\tmedian MiB\tmax MiB\tlimit MiB\t\n")
+	for _, m := range checks {
+		if m.services && !withServices {
+			continue
+		}
+		lab := c.Lab(m.lab)
+		if lab == nil {
+			return fmt.Errorf("no lab %s", m.lab)
+		}
+		only, limit, err := lifted(lab, m.check)
+		if err != nil {
+			return err
+		}
+		e := &engine.Engine{}
+		if m.services {
+			stack, err := services.Start(ctx, lab.Services, services.StackOptions{})
+			if err != nil {
+				return err
+			}
+			defer stack.Terminate(context.WithoutCancel(ctx))
+			e.Services = kept{stack}
+		}
+		var rightMax, wrongMin float64
+		wrongMin = -1
+		for _, group := range [][]string{m.right, m.wrong} {
+			for _, dir := range group {
+				var peaks []float64
+				for i := range runs {
+					e.Seed = uint64(1_000_003*i + 17)
+					src := engine.Source{Dir: filepath.Join(root, "checker", "labs", filepath.FromSlash(m.lab), dir), ModuleDir: root, Display: dir}
+					r := e.Grade(ctx, only, registry.ByID(lab.ID), src)
+					p, err := peakOf(r.Checks[0].Log, m.peak)
+					if err != nil {
+						return fmt.Errorf("%s %s seed %d: %w (status %s: %s)", m.lab, dir, e.Seed, err, r.Checks[0].Status, r.Checks[0].Message)
+					}
+					peaks = append(peaks, p)
+				}
+				slices.Sort(peaks)
+				fmt.Fprintf(w, "%s %s\t%s\t%d\t%.1f\t%.1f\t%.1f\t%d\t\n", m.lab, m.check, dir, len(peaks), peaks[0], peaks[len(peaks)/2], peaks[len(peaks)-1], limit>>20)
+				if slices.Contains(m.right, dir) {
+					rightMax = max(rightMax, peaks[len(peaks)-1])
+				} else if wrongMin < 0 || peaks[0] < wrongMin {
+					wrongMin = peaks[0]
+				}
+			}
+		}
+		w.Flush()
+		fmt.Printf("%s %s: limit ÷ highest right peak %.1f×, lowest wrong peak ÷ limit %.1f×\n\n", m.lab, m.check, float64(limit>>20)/rightMax, wrongMin/float64(limit>>20))
+	}
+	return nil
+}
+
+// lifted returns a copy of lab with only the named check, its memory
+// limit raised to 1 GiB, and the check's real limit.
+func lifted(lab *catalog.Lab, id string) (*catalog.Lab, int64, error) {
+	for _, ch := range lab.Checks {
+		if ch.ID == id {
+			cp := *ch
+			cp.Memory = 1 << 30
+			out := *lab
+			out.Checks = []*catalog.Check{&cp}
+			return &out, int64(ch.Memory), nil
+		}
+	}
+	return nil, 0, fmt.Errorf("%s has no check %s", lab.ID, id)
+}
+
+// peakOf reads the peak the grader logged, in MiB.
+func peakOf(log []string, re *regexp.Regexp) (float64, error) {
+	for _, l := range log {
+		if m := re.FindStringSubmatch(l); m != nil {
+			v, err := strconv.ParseFloat(m[1], 64)
+			if err != nil {
+				return 0, err
+			}
+			if m[2] == "KiB" {
+				v /= 1024
+			}
+			return v, nil
+		}
+	}
+	return 0, fmt.Errorf("the check's log names no peak")
+}
+
+// kept lends one started stack to every grading and keeps it running.
+type kept struct{ *services.Stack }
+
+func (k kept) Acquire(context.Context, []catalog.Service) (services.Session, error) {
+	return session{k.Stack}, nil
+}
+
+type session struct{ *services.Stack }
+
+func (session) Release(context.Context) error { return nil }
