@@ -78,6 +78,30 @@ func Events(seed uint64) []reference.Event {
 	burst(5, []int64{300, 330, 370}, []int64{2, 0, 1})         // three over 70s: none
 	burst(9, []int64{400, 410, 415}, []int64{16, 7, 0})        // arrive 415, 400, 410: alert at 415
 	burst(11, []int64{480, 500, 530, 545}, []int64{3, 1, 2, 0})
+	// The edges of the rules, in every run (TestInputExercisesTheRules):
+	burst(4, []int64{110, 125, 140}, []int64{1, 1, 1}) // 30s across the 2:00 mark: an alert (a clock-minute bucket has none)
+	burst(6, []int64{250, 280, 310}, []int64{1, 2, 1}) // exactly 60s: an alert (the span is inclusive)
+	edge := func(d int, kind string, at, arrive int64) {
+		in = append(in, arrival{ev: reference.Event{Device: fmt.Sprintf("dev-%02d", d), Site: site(d), Kind: kind, At: t0 + at}, arrive: t0 + arrive})
+	}
+	edge(8, "disconnect", 320_000, 321_000) // 60.001s from the first: no alert
+	edge(8, "disconnect", 350_000, 351_000)
+	edge(8, "disconnect", 380_001, 381_000)
+	// Windows: a reading exactly at a window's start belongs to that
+	// window; one a millisecond earlier to the one before.
+	// (Minutes 8 and 9 have none of the late readings above.)
+	edge(2, "reading", 540_000, 541_000)
+	edge(2, "reading", 539_999, 541_000)
+	// Watermark: a reading at 4:15 moves it to exactly 4:00, the end of
+	// the 3:00 window, and the next arrival belongs to that window: late
+	// (its window's end is at the watermark), dropped. Arrivals that tie
+	// keep this order, and no earlier arrival has a later At.
+	edge(1, "reading", 255_000, 255_000)
+	edge(1, "reading", 239_999, 255_000)
+	// ... and one millisecond short of a window's end, the window is
+	// still open: a reading of it is on time.
+	edge(1, "reading", 554_999, 554_999)
+	edge(1, "reading", 539_999, 554_999)
 	sort.SliceStable(in, func(i, j int) bool { return in[i].arrive < in[j].arrive })
 	out := make([]reference.Event, 0, len(in)+1)
 	last := int64(0)
@@ -249,6 +273,8 @@ func compareWindows(h *grader.Harness, events []reference.Event, out *outputs, w
 			return grader.Mismatch("no count for window "+showW(w), showW(w), "nothing")
 		case len(g) > 1:
 			return grader.Mismatch(fmt.Sprintf("window %s was written %d times; a closed window is final, and a late event is dropped", showW(w), len(g)), fmt.Sprint(w.Count), fmt.Sprint(g))
+		case g[0] > w.Count && withLate:
+			return grader.Mismatch("wrong count for window "+showW(w)+": its late events are counted, but a late event is dropped; "+lateExample(events, w), w.Count, g[0])
 		case g[0] != w.Count:
 			return grader.Mismatch("wrong count for window "+showW(w), w.Count, g[0])
 		}
@@ -318,8 +344,80 @@ func alerts(ctx context.Context, h *grader.Harness) error {
 		return c
 	}
 	if g, w := show(sorted(out.alerts)), show(sorted(want)); g != w {
-		return grader.Mismatch("the alerts differ from three disconnects of one device within a minute, by event time", w, g)
+		return grader.Mismatch(alertDiff(events, sorted(want), sorted(out.alerts)), w, g)
 	}
 	h.Logf("the %d alerts are exactly the bursts of three disconnects within a minute", len(want))
 	return nil
+}
+
+// alertDiff names the first device whose alerts differ and lists its
+// disconnects in event time: the smallest input that shows the rule.
+func alertDiff(events []reference.Event, want, got []reference.Alert) string {
+	of := func(as []reference.Alert, d string) (out []int64) {
+		for _, a := range as {
+			if a.Device == d {
+				out = append(out, a.At)
+			}
+		}
+		return out
+	}
+	devices := map[string]bool{}
+	for _, a := range append(append([]reference.Alert(nil), want...), got...) {
+		devices[a.Device] = true
+	}
+	names := make([]string, 0, len(devices))
+	for d := range devices {
+		names = append(names, d)
+	}
+	sort.Strings(names)
+	for _, d := range names {
+		w, g := of(want, d), of(got, d)
+		if fmt.Sprint(w) == fmt.Sprint(g) {
+			continue
+		}
+		var ats []int64
+		for _, ev := range events {
+			if ev.Device == d && ev.Kind == "disconnect" {
+				ats = append(ats, ev.At)
+			}
+		}
+		sort.Slice(ats, func(i, j int) bool { return ats[i] < ats[j] })
+		s := stamps(ats)
+		return fmt.Sprintf("the alerts differ from three disconnects of one device within a minute, by event time: %s's disconnects are at %s (event time), for which the rule raises alerts at [%s] and your job raised them at [%s]", d, s, stamps(w), stamps(g))
+	}
+	return "the alerts differ from three disconnects of one device within a minute, by event time"
+}
+
+// stamps shows event times to the millisecond, where the rules' edges are.
+func stamps(ats []int64) string {
+	s := ""
+	for i, at := range ats {
+		if i > 0 {
+			s += ", "
+		}
+		s += time.UnixMilli(at).UTC().Format("15:04:05.000")
+	}
+	return s
+}
+
+// lateExample names the late event of window w that arrived closest to
+// the watermark's edge, with the watermark at its arrival (the largest
+// At before it, less the lateness), in the lesson's terms.
+func lateExample(events []reference.Event, w reference.WindowCount) string {
+	var maxAt int64
+	started := false
+	best, bestGap := "", int64(-1)
+	for _, ev := range events {
+		wm := maxAt - reference.Lateness
+		if started && ev.Kind != "heartbeat" && ev.Site == w.Site && ev.At >= w.Start && ev.At < w.Start+reference.Window && w.Start+reference.Window <= wm {
+			if gap := wm - (w.Start + reference.Window); bestGap < 0 || gap < bestGap {
+				bestGap = gap
+				best = fmt.Sprintf("the %s at %s arrived when the watermark was %s, at or past the window's end", ev.Kind, stamps([]int64{ev.At}), stamps([]int64{wm}))
+			}
+		}
+		if !started || ev.At > maxAt {
+			maxAt, started = ev.At, true
+		}
+	}
+	return best
 }
