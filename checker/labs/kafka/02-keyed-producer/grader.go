@@ -115,19 +115,31 @@ func topic(ctx context.Context, h *grader.Harness) error {
 	} else if e != "" {
 		return grader.Mismatch("CreateTopic must accept a topic that already exists with the right partitions", "no error", e)
 	}
-	other := h.Unique("legacy")
-	if err := kafkacheck.CreateTopic(h, other, 2); err != nil {
-		return err
+	// A mismatch either way is an error, and CreateTopic leaves the topic
+	// as it found it: fewer partitions (the usual test) and more (a check
+	// written as n < Partitions passes the first and misses this one).
+	for _, n := range []int32{2, 2 * reference.Partitions} {
+		other := h.Unique("legacy")
+		if err := kafkacheck.CreateTopic(h, other, n); err != nil {
+			return err
+		}
+		h.Logf("created %s with %d partitions, then running CreateTopic(brokers, %q)", other, n, other)
+		e, err := runCreate(ctx, h, other)
+		if err != nil {
+			return err
+		}
+		if e == "" {
+			return grader.Mismatch(fmt.Sprintf("CreateTopic must report a topic that exists with another number of partitions (here %d, not %d): keys would land elsewhere", n, reference.Partitions), "an error", "no error")
+		}
+		h.Logf("CreateTopic said: %s", e)
+		after, err := partitionCount(h, other)
+		if err != nil {
+			return err
+		}
+		if after != int(n) {
+			return grader.Mismatch(fmt.Sprintf("CreateTopic changed the existing topic %s: it must report the mismatch and leave the topic alone", other), n, after)
+		}
 	}
-	h.Logf("created %s with 2 partitions, then running CreateTopic(brokers, %q)", other, other)
-	e, err := runCreate(ctx, h, other)
-	if err != nil {
-		return err
-	}
-	if e == "" {
-		return grader.Mismatch("CreateTopic must report a topic that exists with another number of partitions: keys would land elsewhere", "an error", "no error")
-	}
-	h.Logf("CreateTopic said: %s", e)
 	return nil
 }
 
