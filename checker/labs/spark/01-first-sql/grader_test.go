@@ -69,8 +69,8 @@ func TestEveryEdgeIsInEverySeed(t *testing.T) {
 			all = append(all, s.Readings)
 		}
 		sort.Slice(all, func(i, j int) bool { return all[i] > all[j] })
-		if all[0] != all[1] || all[2] != all[3] || all[1] == all[2] || all[3] == all[4] {
-			t.Errorf("seed %d: counts %v: want ties at 1st/2nd and 3rd/4th only", seed, all)
+		if all[0] != all[3] || all[3] == all[4] {
+			t.Errorf("seed %d: counts %v: want the four busiest tied, and the fifth below them", seed, all)
 		}
 		if sorted[0].Readings != all[0] {
 			t.Errorf("seed %d: top3 %v", seed, sorted)
