@@ -106,6 +106,9 @@ func generate(seed uint64) dataset {
 				d.ghostRows++
 			default:
 				key = ordering[r.IntN(len(ordering))]
+				for key == d.hot { // the hot key's count stays exactly half
+					key = ordering[r.IntN(len(ordering))]
+				}
 			}
 			c, known := cust[key]
 			if i%211 == 5 && known {
