@@ -317,7 +317,11 @@ func judgeBalance(ctx context.Context, h *grader.Harness, r *runResult) error {
 		return grader.Mismatch(fmt.Sprintf("the join's stage ran %d tasks, fewer than the session's %d shuffle partitions: partitions were merged (coalescing turned back on, or fewer shuffle partitions), so a few tasks do all the work", len(s.Records), shufflePartitions),
 			fmt.Sprintf("at least %d tasks", shufflePartitions), fmt.Sprintf("%d tasks: %s", len(s.Records), records(s)))
 	}
-	if s.Median == 0 || s.Ratio() > maxRatio {
+	if s.Median == 0 {
+		return grader.Mismatch(fmt.Sprintf("the join is skewed: half of its stage's %d tasks read no rows at all, while the largest read %d", len(s.Records), s.Max),
+			fmt.Sprintf("largest task at most %.0f× the median", maxRatio), records(s))
+	}
+	if s.Ratio() > maxRatio {
 		return grader.Mismatch(fmt.Sprintf("the join is skewed: its largest task read %d rows, %.1f× the median task's %.0f (the hot customer's orders still land in too few tasks)", s.Max, s.Ratio(), s.Median),
 			fmt.Sprintf("largest task at most %.0f× the median", maxRatio), records(s))
 	}
