@@ -21,7 +21,11 @@ func parse(t *testing.T, b []byte) [][]string {
 // and the answer the grader keeps is what an inner join of the files
 // computes.
 func TestEverySeedPlacesTheHotKeyAndEveryEdge(t *testing.T) {
-	for seed := uint64(0); seed < 40; seed++ {
+	seeds := uint64(40)
+	if testing.Short() {
+		seeds = 8
+	}
+	for seed := uint64(0); seed < seeds; seed++ {
 		d := generate(seed*7919 + 1)
 		type customer struct {
 			region string
