@@ -4,7 +4,7 @@ GO ?= go
 # the untouched starters by design (checker/labproof proves them instead).
 PKGS = $$($(GO) list ./... | grep -v '^github.com/delab-dev/delab/labs/')
 
-.PHONY: all build test test-short vet golden sweep proof-slow generate starters bench margins class-bench images clean
+.PHONY: all build test test-short vet golden sweep generate starters bench margins class-bench images clean
 
 all: build test
 
@@ -47,11 +47,6 @@ sweep:
 	@DELAB_SWEEP_SEEDS=$(SEEDS) $(GO) test -timeout 180m ./checker/labproof -run 'Test(ReferencesPass|WrongSolutionsFail)UnderOtherSeeds/$(LABS)' -v > $(SWEEP_LOG) 2>&1; \
 	status=$$?; grep -E -- '--- (FAIL|PASS): Test|^(FAIL|ok)|Error:|must' $(SWEEP_LOG) | grep -v -- '--- PASS: Test.*/' ; \
 	echo "$$(grep -c -- '--- PASS: .*/seed-' $(SWEEP_LOG)) gradings passed, $$(grep -c -- '--- FAIL: .*/seed-' $(SWEEP_LOG)) failed"; exit $$status
-
-## proof-slow: also grade the right solutions proof.yaml marks slow (correct
-## but slow code, minutes each; needs Docker for service labs)
-proof-slow:
-	DELAB_PROOF_SLOW=1 $(GO) test -count=1 -timeout 60m ./checker/labproof -run 'TestLabsProveTheirGraders/.*/right/' -v 2>&1 | grep -E '^(=== RUN|--- |ok|FAIL|PASS)'
 
 ## golden: rewrite grader transcripts after an intended change (review the diff!).
 ## LAB=<id> (or its start, e.g. LAB=kafka/03) rewrites that lab's only.

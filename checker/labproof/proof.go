@@ -53,10 +53,6 @@ type RightSolution struct {
 	Dir string `yaml:"dir"`
 	// Why says how it differs from the reference and why that is correct.
 	Why string `yaml:"why"`
-	// Slow marks a solution that takes minutes (correct but slow code the
-	// grader must still accept): it is graded by `make proof-slow`
-	// (DELAB_PROOF_SLOW=1), not in every make test.
-	Slow bool `yaml:"slow"`
 }
 
 // LoadProof reads and strictly decodes a proof.yaml.

@@ -58,6 +58,14 @@ const (
 	// group until its session times out (sarama's default, 10s), and only
 	// then is a new member given partitions.
 	catchUp = 45 * time.Second
+	// stall and slowest extend catchUp for a consumer that is correct but
+	// slow (one that commits synchronously after every record manages
+	// about 80 records/s): past catchUp, the checker keeps waiting while
+	// the group's committed offsets keep moving, and fails only when they
+	// have not moved for stall (more than a session timeout and a
+	// rebalance) or slowest has passed in all.
+	stall   = 25 * time.Second
+	slowest = 150 * time.Second
 	// settle is how long the committed offsets must stay unchanged before
 	// the checker kills a stalled consumer: more than sarama's default
 	// auto-commit interval (1s), so whatever it has marked is committed.
@@ -132,7 +140,7 @@ func (s *scenario) produce(n int) error {
 func (s *scenario) start(ctx context.Context, mode string) (*grader.Process, string) {
 	s.processes++
 	marker := s.h.Path(fmt.Sprintf("crash-%d", s.processes))
-	p := s.h.Start(ctx, grader.RunOptions{Args: []string{"consume", s.group, s.topic, s.sink, mode, fmt.Sprint(crashAt), marker}, Timeout: 4 * time.Minute})
+	p := s.h.Start(ctx, grader.RunOptions{Args: []string{"consume", s.group, s.topic, s.sink, mode, fmt.Sprint(crashAt), marker}, Timeout: 6 * time.Minute})
 	return p, marker
 }
 
@@ -223,19 +231,37 @@ func poll(ctx context.Context, timeout time.Duration, procs []*grader.Process, w
 
 var errTimeout = errors.New("timeout")
 
-// caughtUp waits until the group has committed the end of every partition.
+// caughtUp waits until the group has committed the end of every
+// partition: catchUp at least, and past it as long as the committed
+// offsets keep moving (see stall and slowest), so that slow but correct
+// code is judged on what it does, and a stalled consumer is told so.
 func (s *scenario) caughtUp(ctx context.Context, procs ...*grader.Process) error {
 	var last progress
-	err := poll(ctx, catchUp, procs, "while records were waiting to be read", func() (bool, error) {
+	began, moved := time.Now(), time.Now()
+	lag := int64(-1)
+	err := poll(ctx, slowest, procs, "while records were waiting to be read", func() (bool, error) {
 		pr, err := s.progress()
 		if err != nil {
 			return false, err
 		}
 		last = pr
-		return pr.lag() == 0, nil
+		if l := pr.lag(); lag < 0 || l < lag {
+			lag, moved = l, time.Now()
+		}
+		if pr.lag() == 0 {
+			return true, nil
+		}
+		if time.Since(began) >= catchUp && time.Since(moved) >= stall {
+			return false, errTimeout
+		}
+		return false, nil
 	})
 	if errors.Is(err, errTimeout) {
-		return grader.Failf("after %s your consumer group had still not caught up: %s; the sink counts %d of the %d readings", catchUp, last, s.counted(), s.produced)
+		if time.Since(moved) >= stall {
+			return grader.Failf("your consumer group stopped making progress: its committed offsets did not move for %s (%s); the sink counts %d of the %d readings", stall, last, s.counted(), s.produced)
+		}
+		done := s.produced - int(last.lag())
+		return grader.Failf("too slow to judge: after %s your consumer group had committed %d of %d readings (%.0f readings/s; the checker waits at most %s, which needs %.0f/s), %s", slowest, done, s.produced, float64(done)/slowest.Seconds(), slowest, float64(s.produced)/slowest.Seconds(), last)
 	}
 	if err != nil {
 		return err
