@@ -22,8 +22,9 @@ import (
 	lab15 "github.com/delab-dev/delab/checker/labs/spark/01-first-sql"               // package firstsql
 	lab16 "github.com/delab-dev/delab/checker/labs/spark/02-dataframes"              // package dataframes
 	lab17 "github.com/delab-dev/delab/checker/labs/spark/03-joins-and-shuffles"      // package joins
-	lab18 "github.com/delab-dev/delab/checker/labs/spark/05-skew"                    // package skew
-	lab19 "github.com/delab-dev/delab/checker/labs/start/01-logs-to-metrics"         // package logstometrics
+	lab18 "github.com/delab-dev/delab/checker/labs/spark/04-pruning-and-pushdown"    // package pruning
+	lab19 "github.com/delab-dev/delab/checker/labs/spark/05-skew"                    // package skew
+	lab20 "github.com/delab-dev/delab/checker/labs/start/01-logs-to-metrics"         // package logstometrics
 )
 
 var registry = []*grader.Lab{
@@ -45,6 +46,7 @@ var registry = []*grader.Lab{
 	register(lab15.Lab, "spark/01-first-sql", "hdfs", "spark"),
 	register(lab16.Lab, "spark/02-dataframes", "hdfs", "spark"),
 	register(lab17.Lab, "spark/03-joins-and-shuffles", "hdfs", "spark"),
-	register(lab18.Lab, "spark/05-skew", "hdfs", "spark"),
-	register(lab19.Lab, "start/01-logs-to-metrics"),
+	register(lab18.Lab, "spark/04-pruning-and-pushdown", "hdfs", "spark"),
+	register(lab19.Lab, "spark/05-skew", "hdfs", "spark"),
+	register(lab20.Lab, "start/01-logs-to-metrics"),
 }
