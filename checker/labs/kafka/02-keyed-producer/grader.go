@@ -128,17 +128,17 @@ func topic(ctx context.Context, h *grader.Harness) error {
 		if err != nil {
 			return err
 		}
-		if e == "" {
-			return grader.Mismatch(fmt.Sprintf("CreateTopic must report a topic that exists with another number of partitions (here %d, not %d): keys would land elsewhere", n, reference.Partitions), "an error", "no error")
-		}
-		h.Logf("CreateTopic said: %s", e)
 		after, err := partitionCount(h, other)
 		if err != nil {
 			return err
 		}
 		if after != int(n) {
-			return grader.Mismatch(fmt.Sprintf("CreateTopic changed the existing topic %s: it must report the mismatch and leave the topic alone", other), n, after)
+			return grader.Mismatch(fmt.Sprintf("CreateTopic changed the existing topic %s: it must report the mismatch and leave the topic alone (adding partitions moves keys)", other), n, after)
 		}
+		if e == "" {
+			return grader.Mismatch(fmt.Sprintf("CreateTopic must report a topic that exists with another number of partitions (here %d, not %d): keys would land elsewhere", n, reference.Partitions), "an error", "no error")
+		}
+		h.Logf("CreateTopic said: %s", e)
 	}
 	return nil
 }
