@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -39,6 +40,9 @@ var (
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
+	if err := writeProofTimes(os.Getenv("DELAB_PROOF_TIMES")); err != nil {
+		fmt.Fprintln(os.Stderr, "proof times:", err)
+	}
 	if provider != nil {
 		if err := provider.Close(context.Background()); err != nil {
 			fmt.Fprintln(os.Stderr, "remove services:", err)
@@ -46,6 +50,46 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(code)
+}
+
+// proofTimes sums each lab's proof subtests (starter, reference, right
+// and wrong solutions): CI prints them, so a lab that grows slow shows.
+var proofTimes = struct {
+	sync.Mutex
+	by map[string]time.Duration
+}{by: map[string]time.Duration{}}
+
+func timeProof(t *testing.T, lab string) {
+	start := time.Now()
+	t.Cleanup(func() {
+		proofTimes.Lock()
+		defer proofTimes.Unlock()
+		proofTimes.by[lab] += time.Since(start)
+	})
+}
+
+// writeProofTimes writes "lab seconds" lines, slowest first, to path
+// (DELAB_PROOF_TIMES, set by .ci/run); nothing when path is empty or no
+// lab was proved.
+func writeProofTimes(path string) error {
+	proofTimes.Lock()
+	defer proofTimes.Unlock()
+	if path == "" || len(proofTimes.by) == 0 {
+		return nil
+	}
+	labs := make([]string, 0, len(proofTimes.by))
+	var total time.Duration
+	for l, d := range proofTimes.by {
+		labs = append(labs, l)
+		total += d
+	}
+	sort.Slice(labs, func(i, j int) bool { return proofTimes.by[labs[i]] > proofTimes.by[labs[j]] })
+	var b strings.Builder
+	for _, l := range labs {
+		fmt.Fprintf(&b, "%-36s %6.0f s\n", l, proofTimes.by[l].Seconds())
+	}
+	fmt.Fprintf(&b, "%-36s %6.0f s\n", "sum over labs", total.Seconds())
+	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
 
 // serviceProvider returns the shared provider, skipping the test under
@@ -161,6 +205,7 @@ func TestLabsProveTheirGraders(t *testing.T) {
 			if testing.Short() {
 				t.Skip("-short: the labs are proved by the full make test")
 			}
+			timeProof(t, lab.ID)
 			e := &engine.Engine{Seed: goldenSeed, Sandbox: proofSandbox(t, lab)}
 			if len(lab.Services) > 0 {
 				e.Services = serviceProvider(t)
