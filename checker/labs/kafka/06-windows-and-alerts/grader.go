@@ -137,7 +137,7 @@ func lateWindows(events []reference.Event) map[lateWindow]bool {
 	out := map[lateWindow]bool{}
 	for _, ev := range events {
 		if e.Late(ev) {
-			out[lateWindow{ev.Site, ev.At - ((ev.At%reference.Window)+reference.Window)%reference.Window}] = true
+			out[lateWindow{ev.Site, windowStart(ev.At)}] = true
 		}
 		e.Add(ev)
 	}
@@ -402,22 +402,27 @@ func stamps(ats []int64) string {
 
 // lateExample names the late event of window w that arrived closest to
 // the watermark's edge, with the watermark at its arrival (the largest
-// At before it, less the lateness), in the lesson's terms.
+// At before it, less the lateness), in the lesson's terms. Lateness is the
+// reference engine's, as in lateWindows; maxAt only shows the watermark.
 func lateExample(events []reference.Event, w reference.WindowCount) string {
+	e := reference.NewEngine()
 	var maxAt int64
-	started := false
 	best, bestGap := "", int64(-1)
 	for _, ev := range events {
-		wm := maxAt - reference.Lateness
-		if started && ev.Kind != "heartbeat" && ev.Site == w.Site && ev.At >= w.Start && ev.At < w.Start+reference.Window && w.Start+reference.Window <= wm {
+		if e.Late(ev) && ev.Site == w.Site && windowStart(ev.At) == w.Start {
+			wm := maxAt - reference.Lateness
 			if gap := wm - (w.Start + reference.Window); bestGap < 0 || gap < bestGap {
 				bestGap = gap
 				best = fmt.Sprintf("the %s at %s arrived when the watermark was %s, at or past the window's end", ev.Kind, stamps([]int64{ev.At}), stamps([]int64{wm}))
 			}
 		}
-		if !started || ev.At > maxAt {
-			maxAt, started = ev.At, true
-		}
+		e.Add(ev)
+		maxAt = max(maxAt, ev.At)
 	}
 	return best
+}
+
+// windowStart is the start of the one-minute window of event time at.
+func windowStart(at int64) int64 {
+	return at - ((at%reference.Window)+reference.Window)%reference.Window
 }

@@ -172,11 +172,10 @@ func wrongTop(truth map[string]siteStats, want, got []siteStats) string {
 		if i >= len(got) {
 			break
 		}
-		g, ok := truth[got[i].Site]
-		if g.Site == w.Site {
+		if got[i].Site == w.Site {
 			continue
 		}
-		if ok && g.Readings == w.Readings {
+		if g, ok := truth[got[i].Site]; ok && g.Readings == w.Readings {
 			return fmt.Sprintf("at place %d, %s and %s tie with %d readings each; ties break by site name A→Z, so %s comes first", i+1, w.Site, g.Site, w.Readings, w.Site)
 		}
 		break
