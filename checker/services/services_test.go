@@ -341,6 +341,10 @@ func TestHDFSStopAndStartDataNode(t *testing.T) {
 	defer c.Close()
 	payload := []byte(strings.Repeat("replica\n", 300_000)) // 2.4 MB: three 1 MiB blocks
 	require.NoError(t, hdfsclient.PutFile(c, "/smoke/r3.bin", payload, 3, 1<<20))
+	require.NoError(t, hdfsclient.PutFile(c, "/smoke/empty", nil, 1, 1<<20), "an empty file closes: no block allocated")
+	fi, err := c.Stat("/smoke/empty")
+	require.NoError(t, err)
+	assert.Zero(t, fi.Size())
 	// The DataNodes report their replicas a moment after the write.
 	require.Eventually(t, func() bool {
 		fsck, err := st.Exec(ctx, catalog.HDFS, "hdfs", "fsck", "/smoke/r3.bin", "-files", "-blocks", "-locations")
