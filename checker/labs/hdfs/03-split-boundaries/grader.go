@@ -52,6 +52,25 @@ const (
 	readAhead = 64 << 10
 )
 
+// boundaries is the lab's boundary table: each rule the lesson states,
+// the input that holds its edge in every run whatever the seed (built by
+// construction in checkSplits, totalsLog, checkTotals and boundaryLog;
+// TestEveryBoundaryIsInEveryRun reads those inputs back over many seeds),
+// and the check that judges it.
+var boundaries = []struct{ rule, input, check string }{
+	{"a file that is an exact multiple of the block size has no empty last split", "exact.log: exactly 2 blocks", "splits"},
+	{"a file smaller than a block is one split", "small.log: 200–300 KB, no final newline", "splits"},
+	{"an empty file has no splits and no records", "empty.log: 0 bytes", "splits, totals"},
+	{"splits follow the file's own block size, not a default", "wide.log: written with 2 MiB blocks, over 3 MiB", "splits"},
+	{"a last record without a newline is a record", "small.log (both checks), edges.log", "totals, boundaries"},
+	{"a record that ends exactly on a block edge belongs to the split before it", "edges.log: a newline is byte 1 MiB − 1", "boundaries"},
+	{"a record whose newline alone is past the edge belongs to the split it starts in", "edges.log: a newline is byte 2 MiB", "boundaries"},
+	{"a record longer than a block is counted once, by the split it starts in; a split inside it owns nothing", "edges.log: one record covers the whole of block 3", "boundaries, split-reads"},
+	{"a record longer than bufio.Scanner's 64 KiB token is read whole", "edges.log: the 1.2 MiB record", "boundaries"},
+	{"ordinary records cross most block edges", "events.log: 4+ blocks of random records", "totals"},
+	{"a worker reads its split, one more line and at most 64 KiB more", "edges.log, with the harness's counting readers", "split-reads"},
+}
+
 // eventKeys are the keys the generated logs draw from; the seed decides
 // how often each one occurs, and drops some.
 var eventKeys = []string{"view", "search", "login", "add_to_cart", "checkout", "logout", "error", "refund", "signup", "share", "rate", "wishlist"}
