@@ -177,6 +177,27 @@ func TestSparkReadsAFileWrittenToHDFSOverThriftAndConnect(t *testing.T) {
 	assert.Contains(t, plan, "HashAggregate")
 	assert.Contains(t, plan, "Arguments: hashpartitioning(_c0")
 
+	// The settings the Spark lessons state as facts (lessons/spark/*.md),
+	// as a new session sees them: delab's own and Spark's defaults.
+	// (spark.driver.maxResultSize is no SQL setting: SET cannot read it.)
+	for key, want := range map[string]string{
+		"spark.sql.shuffle.partitions":                                "4",
+		"spark.sql.adaptive.enabled":                                  "true",
+		"spark.sql.adaptive.skewJoin.enabled":                         "true",
+		"spark.sql.adaptive.skewJoin.skewedPartitionFactor":           "5.0",
+		"spark.sql.adaptive.skewJoin.skewedPartitionThresholdInBytes": "268435456b", // 256 MiB
+		"spark.sql.autoBroadcastJoinThreshold":                        "10485760b",
+		"spark.sql.join.preferSortMergeJoin":                          "true",
+		"spark.sql.sources.parallelPartitionDiscovery.threshold":      "32",
+	} {
+		set, err := session.Sql(ctx, "SET "+key)
+		require.NoError(t, err, key)
+		rows, err := set.Collect(ctx)
+		require.NoError(t, err, key)
+		require.Len(t, rows, 1, key)
+		assert.Equal(t, want, fmt.Sprint(rows[0].At(1)), key)
+	}
+
 	// And its jobs show in the REST API the graders read, beside the
 	// Thrift Server's: one SparkContext.
 	resp, err := http.Get(s.UI + "/api/v1/applications")
