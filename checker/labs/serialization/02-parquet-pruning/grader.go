@@ -66,6 +66,9 @@ const gapRow = 6000
 //	every chunk zstd                             every column chunk of the learner's file          codec
 //	the file holds every reading, whole rows     every row read back (device, ts, value) against   contents
 //	                                             the readings sorted by ts
+//	device is a string, however Arrow types it   string, large string, binary or a dictionary of   contents
+//	                                             strings all read back as the string
+//	no nulls                                     no reading has one; a null in the file fails      contents
 //	both bounds inclusive, on row-group edges    lo = group 3's largest ts, hi = group 7's          query-result, pruned-reads
 //	                                             smallest: rows on both sides of each bound
 //	hi on the first row of the file              lo = smallest long, hi = group 0's smallest ts     query-result, pruned-reads
@@ -429,8 +432,8 @@ type queryRun struct {
 
 // query writes the file with the reference Write (so that these checks do
 // not depend on the learner's: the contents check reads the learner's
-// file) and runs the learner's Query on every case, each in a process of
-// its own with a fresh recording reader.
+// file) and runs the learner's Query on every case, in one process, each
+// through a fresh recording reader.
 func query(ctx context.Context, h *grader.Harness) ([]queryRun, *file.Reader, error) {
 	rs := readings(h.Seed())
 	path := h.Path("sorted.parquet")
@@ -438,21 +441,34 @@ func query(ctx context.Context, h *grader.Harness) ([]queryRun, *file.Reader, er
 		return nil, nil, fmt.Errorf("grader writing the query file: %w", err)
 	}
 	h.Logf("wrote sorted.parquet with the reference writer: 12 row groups of ts-sorted readings")
+	cases := queryCases(sortedByTS(rs))
+	args := []string{"query", path}
+	for _, c := range cases {
+		matching := "no reading matches"
+		if len(c.want) > 0 {
+			matching = fmt.Sprintf("matching readings: %d, in row groups %v", len(c.want), c.groups)
+		}
+		h.Logf("running Query(reader, lo=%d, hi=%d): %s; %s", c.lo, c.hi, c.name, matching)
+		args = append(args, strconv.FormatInt(c.lo, 10), strconv.FormatInt(c.hi, 10))
+	}
+	res, err := h.Run(ctx, grader.RunOptions{Args: args})
+	if err != nil {
+		return nil, nil, err
+	}
+	var v []struct {
+		Rows  []reference.Reading `json:"rows"`
+		Reads [][2]int64          `json:"reads"`
+		Error string              `json:"error"`
+	}
+	if err := grader.UnmarshalArtifact("result of Query", res.Value, &v); err != nil || len(v) != len(cases) {
+		return nil, nil, fmt.Errorf("decode the harness's capture: %v", err)
+	}
 	var runs []queryRun
-	for _, c := range queryCases(sortedByTS(rs)) {
-		h.Logf("running Query(reader, lo=%d, hi=%d): %s; %d readings match, in row groups %v", c.lo, c.hi, c.name, len(c.want), c.groups)
-		res, err := h.Run(ctx, grader.RunOptions{Args: []string{"query", path, strconv.FormatInt(c.lo, 10), strconv.FormatInt(c.hi, 10)}})
-		if err != nil {
-			return nil, nil, err
+	for i, c := range cases {
+		if v[i].Error != "" {
+			return nil, nil, grader.Failf("Query(lo=%d, hi=%d) (%s): your code returned an error: %s", c.lo, c.hi, c.name, v[i].Error)
 		}
-		var v struct {
-			Rows  []reference.Reading `json:"rows"`
-			Reads [][2]int64          `json:"reads"`
-		}
-		if err := grader.UnmarshalArtifact("result of Query", res.Value, &v); err != nil {
-			return nil, nil, fmt.Errorf("decode the harness's capture: %w", err)
-		}
-		runs = append(runs, queryRun{queryCase: c, got: v.Rows, reads: v.Reads})
+		runs = append(runs, queryRun{queryCase: c, got: v[i].Rows, reads: v[i].Reads})
 	}
 	pf, err := file.OpenParquetFile(path, false)
 	if err != nil {
@@ -479,7 +495,7 @@ func queryResult(ctx context.Context, h *grader.Harness) error {
 // judgeResult compares every reading Query returned for one case with the
 // grader's own.
 func judgeResult(q queryRun) error {
-	which := fmt.Sprintf("Query(lo=%d, hi=%d), where %s", q.lo, q.hi, q.name)
+	which := fmt.Sprintf("Query(lo=%d, hi=%d) (%s)", q.lo, q.hi, q.name)
 	if len(q.got) != len(q.want) {
 		have := map[reference.Reading]bool{}
 		for _, r := range q.got {
@@ -552,7 +568,7 @@ func judgeReads(logf func(string, ...any), pf *file.Reader, stats []span, q quer
 	}
 	for _, i := range list {
 		if stats[i].max < q.lo || stats[i].min > q.hi {
-			return grader.Mismatch(fmt.Sprintf("Query(lo=%d, hi=%d), where %s, read row group %d, whose ts statistics (%d..%d) cannot match", q.lo, q.hi, q.name, i, stats[i].min, stats[i].max),
+			return grader.Mismatch(fmt.Sprintf("Query(lo=%d, hi=%d) (%s) read row group %d, whose ts statistics (%d..%d) cannot match", q.lo, q.hi, q.name, i, stats[i].min, stats[i].max),
 				want, fmt.Sprint(list))
 		}
 	}

@@ -144,5 +144,5 @@ func TestV2FileWithAnotherSchemaFails(t *testing.T) {
 ]}`
 	require.NoError(t, writeOCF(path, long, rows))
 	err := judgeV2File(nolog, rows, path)
-	require.ErrorContains(t, err, "the writer schema in v2.avro's header's fields are not the evolved ones")
+	require.ErrorContains(t, err, "v2.avro's writer schema's fields are not the evolved ones")
 }

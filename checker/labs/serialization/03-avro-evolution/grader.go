@@ -366,7 +366,7 @@ func readV2File(logf func(string, ...any), path string) ([]reference.ReadingV2, 
 		if err != nil {
 			return cannot(err)
 		}
-		if err := judgeFields(logf, "the writer schema in v2.avro's header", string(dec.Metadata()["avro.schema"]), false); err != nil {
+		if err := judgeFields(logf, "v2.avro's writer schema", string(dec.Metadata()["avro.schema"]), false); err != nil {
 			return err
 		}
 		for dec.HasNext() {
