@@ -34,7 +34,7 @@ var nolog = func(string, ...any) {}
 
 // judges are every way the checks read the learner's file.
 var judges = map[string]func(*file.Reader) error{
-	"row-groups": func(pf *file.Reader) error { return judgeRowGroups(nolog, pf) },
+	"row-groups": func(pf *file.Reader) error { return judgeRowGroups(nolog, pf, wantSpans(sortedByTS(readings(3)))) },
 	"codec":      func(pf *file.Reader) error { return judgeCodec(nolog, pf) },
 }
 

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"sort"
@@ -49,6 +50,34 @@ var Lab = grader.Lab{
 
 const rows = 11_500 // twelve row groups, the last one half full
 
+// gapRow is the first row (in ts order) of row group 6: between its ts
+// and row group 5's largest lies a gap of more than a second, whatever the
+// seed, for a query range that no row group can match.
+const gapRow = 6000
+
+// Boundary table: each rule of the lesson, the input that exercises it in
+// every run whatever the seed, and the check that judges it.
+//
+//	rule                                         input                                              check
+//	sorted by ts before writing                  11500 readings in random order, distinct ts       row-groups (each group's ts min/max
+//	                                                                                                are the grader's sorted slices')
+//	row groups of exactly 1000, last one partial 11500 rows: 11 groups of 1000, one of 500          row-groups
+//	statistics for ts in every row group         the footer of the learner's file                  row-groups
+//	every chunk zstd                             every column chunk of the learner's file          codec
+//	the file holds every reading, whole rows     every row read back (device, ts, value) against   contents
+//	                                             the readings sorted by ts
+//	device is a string, however Arrow types it   string, large string, binary or a dictionary of   contents
+//	                                             strings all read back as the string
+//	no nulls                                     no reading has one; a null in the file fails      contents
+//	both bounds inclusive, on row-group edges    lo = group 3's largest ts, hi = group 7's          query-result, pruned-reads
+//	                                             smallest: rows on both sides of each bound
+//	hi on the first row of the file              lo = smallest long, hi = group 0's smallest ts     query-result, pruned-reads
+//	a single point, the last row of the file     lo = hi = group 11's (the partial one) largest ts  query-result, pruned-reads
+//	a range no row group can match               lo..hi inside the gap between groups 5 and 6       query-result (empty), pruned-reads (no group)
+//	a range before every row                     lo = smallest long, hi = group 0's smallest ts - 1 query-result (empty), pruned-reads (no group)
+//	a range after every row                      lo = group 11's largest ts + 1, hi = largest long  query-result (empty), pruned-reads (no group)
+//	skip a group only when max < lo or min > hi  the six ranges above on the reference's file       pruned-reads
+
 // readings are shuffled, with distinct, increasing-when-sorted timestamps.
 func readings(seed uint64) []reference.Reading {
 	r := rand.New(rand.NewPCG(seed, 19))
@@ -56,9 +85,28 @@ func readings(seed uint64) []reference.Reading {
 	ts := int64(1_793_577_600_000) // 2026-11-02T00:00:00Z
 	for i := range out {
 		ts += int64(1 + r.IntN(2000))
+		if i == gapRow {
+			ts += 1000
+		}
 		out[i] = reference.Reading{Device: fmt.Sprintf("ap-%02d", r.IntN(12)+1), TS: ts, Value: float64(r.IntN(100000)) / 100}
 	}
 	r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out
+}
+
+// sortedByTS is what the learner's file must hold, in order.
+func sortedByTS(rs []reference.Reading) []reference.Reading {
+	out := append([]reference.Reading(nil), rs...)
+	sort.Slice(out, func(i, j int) bool { return out[i].TS < out[j].TS })
+	return out
+}
+
+// wantSpans are the ts min and max of each row group of 1000 sorted rows.
+func wantSpans(sorted []reference.Reading) []span {
+	var out []span
+	for i := 0; i < len(sorted); i += 1000 {
+		out = append(out, span{sorted[i].TS, sorted[min(i+1000, len(sorted))-1].TS})
+	}
 	return out
 }
 
@@ -152,21 +200,25 @@ func rowGroups(ctx context.Context, h *grader.Harness) error {
 	if err != nil {
 		return err
 	}
-	return readParquet(path, h.Logf, func(pf *file.Reader) error { return judgeRowGroups(h.Logf, pf) })
+	spans := wantSpans(sortedByTS(readings(h.Seed())))
+	return readParquet(path, h.Logf, func(pf *file.Reader) error { return judgeRowGroups(h.Logf, pf, spans) })
 }
 
-func judgeRowGroups(logf func(string, ...any), pf *file.Reader) error {
+// judgeRowGroups judges the footer: row group sizes, then ts statistics
+// that rise from group to group, then each group's ts min and max against
+// want, the grader's own slices of the sorted readings.
+func judgeRowGroups(logf func(string, ...any), pf *file.Reader, want []span) error {
 	var sizes []int64
 	for i := 0; i < pf.NumRowGroups(); i++ {
 		sizes = append(sizes, pf.MetaData().RowGroup(i).NumRows())
 	}
 	logf("rows per row group: %v", sizes)
-	want := []int64{}
+	wantSizes := []int64{}
 	for left := int64(rows); left > 0; left -= 1000 {
-		want = append(want, min(left, 1000))
+		wantSizes = append(wantSizes, min(left, 1000))
 	}
-	if fmt.Sprint(sizes) != fmt.Sprint(want) {
-		return grader.Mismatch("the row groups are not of 1000 rows", want, sizes)
+	if fmt.Sprint(sizes) != fmt.Sprint(wantSizes) {
+		return grader.Mismatch("the row groups are not of 1000 rows", wantSizes, sizes)
 	}
 	stats, err := tsStats(pf)
 	if err != nil {
@@ -179,6 +231,13 @@ func judgeRowGroups(logf func(string, ...any), pf *file.Reader) error {
 		}
 	}
 	logf("ts statistics rise from row group to row group: the file is sorted")
+	for i := range want {
+		if stats[i] != want[i] {
+			return grader.Mismatch(fmt.Sprintf("row group %d's ts statistics are not those of readings %d to %d sorted by ts", i, i*1000, min(i*1000+1000, rows)-1),
+				fmt.Sprintf("ts %d..%d", want[i].min, want[i].max), fmt.Sprintf("ts %d..%d", stats[i].min, stats[i].max))
+		}
+	}
+	logf("each row group's ts min and max are those of its 1000 readings in ts order")
 	return nil
 }
 
@@ -186,13 +245,11 @@ func judgeRowGroups(logf func(string, ...any), pf *file.Reader) error {
 // reader and compares it, column by column, with the readings sorted by
 // ts: the statistics say nothing about device and value.
 func contents(ctx context.Context, h *grader.Harness) error {
-	rs := readings(h.Seed())
+	want := sortedByTS(readings(h.Seed()))
 	path, err := learnerWrite(ctx, h)
 	if err != nil {
 		return err
 	}
-	want := append([]reference.Reading(nil), rs...)
-	sort.Slice(want, func(i, j int) bool { return want[i].TS < want[j].TS })
 	return readParquet(path, h.Logf, func(pf *file.Reader) error {
 		size, err := os.Stat(path)
 		if err != nil {
@@ -257,15 +314,28 @@ func readAll(pf *file.Reader) ([]reference.Reading, error) {
 		}
 		return nil
 	}
-	err = fill("device", func(row int, a arrow.Array, i int) error {
+	var str func(a arrow.Array, i int) (string, bool)
+	str = func(a arrow.Array, i int) (string, bool) {
 		switch c := a.(type) {
 		case *array.String:
-			out[row].Device = c.Value(i)
+			return c.Value(i), true
+		case *array.LargeString:
+			return c.Value(i), true
 		case *array.Binary:
-			out[row].Device = string(c.Value(i))
-		default:
+			return string(c.Value(i)), true
+		case *array.Dictionary:
+			// Arrow's dictionary type for repeated strings (Parquet
+			// dictionary-encodes device either way): the value it stands for.
+			return str(c.Dictionary(), c.GetValueIndex(i))
+		}
+		return "", false
+	}
+	err = fill("device", func(row int, a arrow.Array, i int) error {
+		v, ok := str(a, i)
+		if !ok {
 			return grader.Failf("device is stored as %s, not a string", a.DataType())
 		}
+		out[row].Device = v
 		return nil
 	})
 	if err != nil {
@@ -316,65 +386,116 @@ func judgeCodec(logf func(string, ...any), pf *file.Reader) error {
 	return nil
 }
 
-type queryRun struct {
-	want  []reference.Reading
-	got   []reference.Reading
-	reads [][2]int64
-	pf    *file.Reader
-	lo    int64
-	hi    int64
+// queryCase is one range the learner's Query is asked about, with the
+// grader's own answer: the readings in it, in ts order, and the row
+// groups (of 1000 sorted readings) that hold them.
+type queryCase struct {
+	name   string
+	lo, hi int64
+	want   []reference.Reading
+	groups []int
 }
 
-// query writes the file with the reference Write (so that this check does
+// queryCases are the ranges of the boundary table, on the readings sorted
+// by ts, edges of row groups included whatever the seed.
+func queryCases(sorted []reference.Reading) []queryCase {
+	last := len(sorted) - 1
+	cases := []queryCase{
+		{name: "lo is row group 3's largest ts, hi row group 7's smallest", lo: sorted[3999].TS, hi: sorted[7000].TS},
+		{name: "lo is the smallest int64, hi row group 0's smallest ts: the file's first reading", lo: math.MinInt64, hi: sorted[0].TS},
+		{name: "lo = hi = the largest ts of row group 11, the last and partial one", lo: sorted[last].TS, hi: sorted[last].TS},
+		{name: "the range lies between row group 5's largest ts and row group 6's smallest: no row group can match", lo: sorted[gapRow-1].TS + 1, hi: sorted[gapRow].TS - 1},
+		{name: "the range ends before the file's first reading: no row group can match", lo: math.MinInt64, hi: sorted[0].TS - 1},
+		{name: "the range starts after the file's last reading: no row group can match", lo: sorted[last].TS + 1, hi: math.MaxInt64},
+	}
+	for c := range cases {
+		q := &cases[c]
+		q.want = []reference.Reading{}
+		for i, r := range sorted {
+			if r.TS >= q.lo && r.TS <= q.hi {
+				q.want = append(q.want, r)
+				if g := i / 1000; len(q.groups) == 0 || q.groups[len(q.groups)-1] != g {
+					q.groups = append(q.groups, g)
+				}
+			}
+		}
+	}
+	return cases
+}
+
+// queryRun is what the learner's Query did on one case.
+type queryRun struct {
+	queryCase
+	got   []reference.Reading
+	reads [][2]int64
+}
+
+// query writes the file with the reference Write (so that these checks do
 // not depend on the learner's: the contents check reads the learner's
-// file) and runs the learner's Query on a range from the last reading of
-// row group 3 to the first of row group 7.
-func query(ctx context.Context, h *grader.Harness) (*queryRun, error) {
+// file) and runs the learner's Query on every case, in one process, each
+// through a fresh recording reader.
+func query(ctx context.Context, h *grader.Harness) ([]queryRun, *file.Reader, error) {
 	rs := readings(h.Seed())
 	path := h.Path("sorted.parquet")
 	if err := reference.Write(path, rs); err != nil {
-		return nil, fmt.Errorf("grader writing the query file: %w", err)
-	}
-	sorted := append([]reference.Reading(nil), rs...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].TS < sorted[j].TS })
-	// Both bounds sit on a row group's edge, whatever the seed: lo is row
-	// group 3's largest ts and hi row group 7's smallest, and the range
-	// includes them, so those two groups hold one matching reading each.
-	q := &queryRun{lo: sorted[3999].TS, hi: sorted[7000].TS}
-	for _, r := range sorted {
-		if r.TS >= q.lo && r.TS <= q.hi {
-			q.want = append(q.want, r)
-		}
+		return nil, nil, fmt.Errorf("grader writing the query file: %w", err)
 	}
 	h.Logf("wrote sorted.parquet with the reference writer: 12 row groups of ts-sorted readings")
-	h.Logf("running Query(reader, lo=%d, hi=%d): %d readings match, in row groups 3 to 7 (lo is row group 3's largest ts, hi row group 7's smallest)", q.lo, q.hi, len(q.want))
-	res, err := h.Run(ctx, grader.RunOptions{Args: []string{"query", path, strconv.FormatInt(q.lo, 10), strconv.FormatInt(q.hi, 10)}})
-	if err != nil {
-		return nil, err
+	cases := queryCases(sortedByTS(rs))
+	args := []string{"query", path}
+	for _, c := range cases {
+		matching := "no reading matches"
+		if len(c.want) > 0 {
+			matching = fmt.Sprintf("matching readings: %d, in row groups %v", len(c.want), c.groups)
+		}
+		h.Logf("running Query(reader, lo=%d, hi=%d): %s; %s", c.lo, c.hi, c.name, matching)
+		args = append(args, strconv.FormatInt(c.lo, 10), strconv.FormatInt(c.hi, 10))
 	}
-	var v struct {
+	res, err := h.Run(ctx, grader.RunOptions{Args: args})
+	if err != nil {
+		return nil, nil, err
+	}
+	var v []struct {
 		Rows  []reference.Reading `json:"rows"`
 		Reads [][2]int64          `json:"reads"`
+		Error string              `json:"error"`
 	}
-	if err := grader.UnmarshalArtifact("result of Query", res.Value, &v); err != nil {
-		return nil, fmt.Errorf("decode the harness's capture: %w", err)
+	if err := grader.UnmarshalArtifact("result of Query", res.Value, &v); err != nil || len(v) != len(cases) {
+		return nil, nil, fmt.Errorf("decode the harness's capture: %v", err)
 	}
-	q.got, q.reads = v.Rows, v.Reads
+	var runs []queryRun
+	for i, c := range cases {
+		if v[i].Error != "" {
+			return nil, nil, grader.Failf("Query(lo=%d, hi=%d) (%s): your code returned an error: %s", c.lo, c.hi, c.name, v[i].Error)
+		}
+		runs = append(runs, queryRun{queryCase: c, got: v[i].Rows, reads: v[i].Reads})
+	}
 	pf, err := file.OpenParquetFile(path, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	h.Cleanup(func() { pf.Close() })
-	q.pf = pf
-	return q, nil
+	return runs, pf, nil
 }
 
 func queryResult(ctx context.Context, h *grader.Harness) error {
-	q, err := query(ctx, h)
+	runs, _, err := query(ctx, h)
 	if err != nil {
 		return err
 	}
-	h.Logf("Query returned %d readings", len(q.got))
+	for _, q := range runs {
+		if err := judgeResult(q); err != nil {
+			return err
+		}
+	}
+	h.Logf("Query returned exactly the matching readings, in ts order, for all %d ranges", len(runs))
+	return nil
+}
+
+// judgeResult compares every reading Query returned for one case with the
+// grader's own.
+func judgeResult(q queryRun) error {
+	which := fmt.Sprintf("Query(lo=%d, hi=%d) (%s)", q.lo, q.hi, q.name)
 	if len(q.got) != len(q.want) {
 		have := map[reference.Reading]bool{}
 		for _, r := range q.got {
@@ -385,51 +506,70 @@ func queryResult(ctx context.Context, h *grader.Harness) error {
 				where := ""
 				switch r.TS {
 				case q.lo:
-					where = " (its ts is lo, the largest in row group 3)"
+					where = " (its ts is lo)"
 				case q.hi:
-					where = " (its ts is hi, the smallest in row group 7)"
+					where = " (its ts is hi)"
 				}
-				return grader.Mismatch(fmt.Sprintf("Query returned %d readings, not %d: the result lacks %+v%s", len(q.got), len(q.want), r, where), len(q.want), len(q.got))
+				return grader.Mismatch(fmt.Sprintf("%s returned %d readings, not %d: the result lacks %+v%s", which, len(q.got), len(q.want), r, where), len(q.want), len(q.got))
 			}
 		}
-		return grader.Mismatch("Query returned the wrong number of readings", len(q.want), len(q.got))
+		for _, r := range q.got {
+			if r.TS < q.lo || r.TS > q.hi {
+				return grader.Mismatch(fmt.Sprintf("%s returned %d readings, not %d: %+v is outside the range", which, len(q.got), len(q.want), r), len(q.want), len(q.got))
+			}
+		}
+		return grader.Mismatch(which+" returned the wrong number of readings", len(q.want), len(q.got))
 	}
 	for i := range q.want {
 		if q.got[i] != q.want[i] {
-			return grader.Mismatch(fmt.Sprintf("reading %d of the result is wrong (or out of ts order)", i), fmt.Sprintf("%+v", q.want[i]), fmt.Sprintf("%+v", q.got[i]))
+			return grader.Mismatch(fmt.Sprintf("reading %d of the result of %s is wrong (or out of ts order)", i, which), fmt.Sprintf("%+v", q.want[i]), fmt.Sprintf("%+v", q.got[i]))
 		}
 	}
 	return nil
 }
 
 func prunedReads(ctx context.Context, h *grader.Harness) error {
-	q, err := query(ctx, h)
+	runs, pf, err := query(ctx, h)
 	if err != nil {
 		return err
 	}
-	stats, err := tsStats(q.pf)
+	stats, err := tsStats(pf)
 	if err != nil {
 		return err
 	}
-	opened := map[int]bool{}
-	for i := 0; i < q.pf.NumRowGroups(); i++ {
-		start, end := byteSpan(q.pf.MetaData().RowGroup(i))
+	for _, q := range runs {
+		if err := judgeReads(h.Logf, pf, stats, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// judgeReads says which row groups the reads of one case touched, and
+// fails on the first whose statistics cannot match the range.
+func judgeReads(logf func(string, ...any), pf *file.Reader, stats []span, q queryRun) error {
+	var list, can []int
+	for i := 0; i < pf.NumRowGroups(); i++ {
+		if !(stats[i].max < q.lo || stats[i].min > q.hi) {
+			can = append(can, i)
+		}
+		start, end := byteSpan(pf.MetaData().RowGroup(i))
 		for _, rd := range q.reads {
 			if rd[0] < end && rd[0]+rd[1] > start {
-				opened[i] = true
+				list = append(list, i)
+				break
 			}
 		}
 	}
-	var list []int
-	for i := range opened {
-		list = append(list, i)
+	logf("Query(lo=%d, hi=%d): the reader recorded %d reads; they touch row groups %v", q.lo, q.hi, len(q.reads), list)
+	want := "no row group"
+	if len(can) > 0 {
+		want = fmt.Sprintf("only row groups %v", can)
 	}
-	sort.Ints(list)
-	h.Logf("the reader recorded %d reads; they touch row groups %v", len(q.reads), list)
 	for _, i := range list {
 		if stats[i].max < q.lo || stats[i].min > q.hi {
-			return grader.Mismatch(fmt.Sprintf("Query read row group %d, whose ts statistics (%d..%d) cannot match %d..%d", i, stats[i].min, stats[i].max, q.lo, q.hi),
-				"only row groups [3 4 5 6 7]", fmt.Sprint(list))
+			return grader.Mismatch(fmt.Sprintf("Query(lo=%d, hi=%d) (%s) read row group %d, whose ts statistics (%d..%d) cannot match", q.lo, q.hi, q.name, i, stats[i].min, stats[i].max),
+				want, fmt.Sprint(list))
 		}
 	}
 	return nil
