@@ -181,13 +181,17 @@ func TestPipelinedRequests(t *testing.T) {
 		require.Equal(t, corr, got)
 	}
 	p.Arm(1)
+	// One write: the proxy may close the connection before a later one.
+	var three []byte
 	for corr := int32(3); corr < 6; corr++ {
-		_, err := c.Write(request(produceKey, corr, 1))
-		require.NoError(t, err)
+		three = append(three, request(produceKey, corr, 1)...)
 	}
-	_, err := readFrame(r)
+	_, err := c.Write(three)
+	require.NoError(t, err)
+	_, err = readFrame(r)
 	require.Error(t, err, "the first response after arming is dropped and the connection closed")
-	require.Equal(t, "dropped 1 armed 0 produce 6", p.Stats())
+	// How many of the three the proxy read before it closed varies.
+	require.Contains(t, p.Stats(), "dropped 1 armed 0 ")
 }
 
 func TestControlCommands(t *testing.T) {

@@ -293,8 +293,9 @@ func (e errTooSlow) Error() string {
 }
 
 // crashWhen polls the topic's high-water marks and restarts the broker
-// once they add up to crashAfter, then lifts the throttle; errNoCrash if
-// the run ended (done) first.
+// once they add up to crashAfter, then arms the fault proxy for one more
+// lost answer and lifts the throttle; errNoCrash if the run ended (done)
+// first.
 func crashWhen(ctx context.Context, h *grader.Harness, topic string, killedAt *time.Time, done <-chan struct{}) error {
 	client, err := sarama.NewClient(h.Endpoints.KafkaBrokers, kafkacheck.Config())
 	if err != nil {
@@ -315,11 +316,12 @@ func crashWhen(ctx context.Context, h *grader.Harness, topic string, killedAt *t
 			if err := h.Faults.Restart(context.WithoutCancel(ctx), catalog.Kafka, outage); err != nil {
 				return err
 			}
-			if err := hold(h.Endpoints.KafkaBrokers, 0); err != nil {
+			// Armed while producers are still throttled, so that the
+			// stream cannot end before the proxy is ready.
+			if _, err := proxy(ctx, h, "arm", "1"); err != nil {
 				return err
 			}
-			_, err := proxy(ctx, h, "arm", "1")
-			return err
+			return hold(h.Endpoints.KafkaBrokers, 0)
 		}
 		select {
 		case <-ctx.Done():
