@@ -16,6 +16,9 @@ import (
 const (
 	// KafkaInternalBroker is the broker address for containers on the stack's network.
 	KafkaInternalBroker = "kafka:19092"
+	// KafkaInternalFaultBroker leads, for containers on the stack's
+	// network, through the fault proxy to the broker (KafkaFaultBrokers).
+	KafkaInternalFaultBroker = "kafka:19094"
 	// HDFSNameNodeURI is the file system URI for containers on the stack's network.
 	HDFSNameNodeURI = "hdfs://hdfs:8020"
 	// HDFSInternalWebHDFS is the NameNode's HTTP address (WebHDFS, JMX,
@@ -31,7 +34,11 @@ const (
 // The zero value means no services (a service-free lab).
 type Endpoints struct {
 	KafkaBrokers []string
-	HDFSNameNode string
+	// KafkaFaultBrokers lead to the same broker through the fault proxy
+	// in its container, which a check can arm to lose the broker's
+	// answers to produce requests (checker/services/faultproxy).
+	KafkaFaultBrokers []string
+	HDFSNameNode      string
 	// HDFSDataNodes maps each DataNode's transfer port inside its
 	// container to its address on the host: the NameNode hands out
 	// container addresses, which the host cannot always reach.
@@ -52,6 +59,9 @@ func (e Endpoints) Env() []string {
 	var env []string
 	if len(e.KafkaBrokers) > 0 {
 		env = append(env, "DELAB_KAFKA_BROKERS="+strings.Join(e.KafkaBrokers, ","))
+	}
+	if len(e.KafkaFaultBrokers) > 0 {
+		env = append(env, "DELAB_KAFKA_FAULT_BROKERS="+strings.Join(e.KafkaFaultBrokers, ","))
 	}
 	if e.HDFSNameNode != "" {
 		env = append(env, "DELAB_HDFS_NAMENODE="+e.HDFSNameNode)
@@ -81,6 +91,9 @@ func (e Endpoints) InNetworkEnv() []string {
 	var env []string
 	if len(e.KafkaBrokers) > 0 {
 		env = append(env, "DELAB_KAFKA_BROKERS="+KafkaInternalBroker)
+	}
+	if len(e.KafkaFaultBrokers) > 0 {
+		env = append(env, "DELAB_KAFKA_FAULT_BROKERS="+KafkaInternalFaultBroker)
 	}
 	if e.HDFSNameNode != "" {
 		env = append(env, "DELAB_HDFS_NAMENODE="+strings.TrimPrefix(HDFSNameNodeURI, "hdfs://"), "DELAB_HDFS_DATANODES=")

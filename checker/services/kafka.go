@@ -13,6 +13,7 @@ import (
 
 	"github.com/delab-dev/delab/checker/catalog"
 	"github.com/delab-dev/delab/checker/endpoints"
+	"github.com/delab-dev/delab/checker/services/faultproxy"
 )
 
 const (
@@ -23,6 +24,8 @@ const (
 	kafkaStartedLog  = "Kafka Server started"
 	// KafkaInternalBroker is the broker address for containers on the stack's network.
 	KafkaInternalBroker = endpoints.KafkaInternalBroker
+	// kafkaFaultLog is where the fault proxy's output goes in the container.
+	kafkaFaultLog = "/tmp/delab-faultproxy.log"
 	// KafkaLogDir is the broker's log directory in its container: one
 	// directory per partition, "<topic>-<partition>".
 	KafkaLogDir = "/tmp/kraft-combined-logs"
@@ -55,6 +58,9 @@ type KafkaContainer struct {
 	*testcontainers.DockerContainer
 	// Brokers are bootstrap addresses reachable from the host.
 	Brokers []string
+	// FaultBrokers are bootstrap addresses reachable from the host that
+	// lead through the fault proxy (package faultproxy) to the broker.
+	FaultBrokers []string
 	// Image is the image it runs.
 	Image string
 }
@@ -71,11 +77,16 @@ type KafkaContainer struct {
 func Kafka(ctx context.Context, opts ...Option) (*KafkaContainer, error) {
 	cfg := newConfig(kafkaImageEnv, DefaultKafkaImage, "512m", 90*time.Second, opts)
 	env := map[string]string{
-		"CLUSTER_ID":                           kafkaClusterID,
-		"KAFKA_NODE_ID":                        "1",
-		"KAFKA_PROCESS_ROLES":                  "broker,controller",
-		"KAFKA_LISTENERS":                      "PLAINTEXT://0.0.0.0:9092,BROKER://0.0.0.0:19092,CONTROLLER://0.0.0.0:9093",
-		"KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": "PLAINTEXT:PLAINTEXT,BROKER:PLAINTEXT,CONTROLLER:PLAINTEXT",
+		"CLUSTER_ID":          kafkaClusterID,
+		"KAFKA_NODE_ID":       "1",
+		"KAFKA_PROCESS_ROLES": "broker,controller",
+		// FAULT and FAULTNET listen on loopback only: clients reach them
+		// through the fault proxy (see kafkaSupervisor), on port 9094 from
+		// the host and 19094 from the stack's network, and the broker
+		// advertises the proxy's addresses for them, so that a client that
+		// bootstrapped through the proxy stays behind it.
+		"KAFKA_LISTENERS":                      "PLAINTEXT://0.0.0.0:9092,BROKER://0.0.0.0:19092,CONTROLLER://0.0.0.0:9093,FAULT://127.0.0.1:9095,FAULTNET://127.0.0.1:19095",
+		"KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": "PLAINTEXT:PLAINTEXT,BROKER:PLAINTEXT,CONTROLLER:PLAINTEXT,FAULT:PLAINTEXT,FAULTNET:PLAINTEXT",
 		"KAFKA_INTER_BROKER_LISTENER_NAME":     "BROKER",
 		"KAFKA_CONTROLLER_LISTENER_NAMES":      "CONTROLLER",
 		// A static voter set: a dynamic quorum without --standalone fails to format on 4.x.
@@ -104,7 +115,7 @@ func Kafka(ctx context.Context, opts ...Option) (*KafkaContainer, error) {
 	}
 	customizers := append(cfg.common("kafka"),
 		testcontainers.WithEnv(env),
-		testcontainers.WithExposedPorts("9092/tcp"),
+		testcontainers.WithExposedPorts("9092/tcp", "9094/tcp"),
 		testcontainers.WithEntrypoint("sh"),
 		testcontainers.WithCmd("-c", kafkaSupervisor),
 		testcontainers.WithAdditionalLifecycleHooks(testcontainers.ContainerLifecycleHooks{
@@ -123,7 +134,11 @@ func Kafka(ctx context.Context, opts ...Option) (*KafkaContainer, error) {
 	if err != nil {
 		return out, fmt.Errorf("start kafka: %w", err)
 	}
-	out.Brokers = []string{addr}
+	fault, err := mappedHostPort(ctx, c, "9094/tcp")
+	if err != nil {
+		return out, fmt.Errorf("start kafka: %w", err)
+	}
+	out.Brokers, out.FaultBrokers = []string{addr}, []string{fault}
 	return out, nil
 }
 
@@ -134,7 +149,9 @@ func (k *KafkaContainer) container() *testcontainers.DockerContainer {
 	return k.DockerContainer
 }
 
-func (k *KafkaContainer) addEndpoints(e *Endpoints) { e.KafkaBrokers = k.Brokers }
+func (k *KafkaContainer) addEndpoints(e *Endpoints) {
+	e.KafkaBrokers, e.KafkaFaultBrokers = k.Brokers, k.FaultBrokers
+}
 
 // kafkaSupervisor is the container's main process. It waits for the start
 // script, runs the broker, and starts it again only when a grader asked for
@@ -142,8 +159,14 @@ func (k *KafkaContainer) addEndpoints(e *Endpoints) { e.KafkaBrokers = k.Brokers
 // seconds the broker stays down); a broker that dies
 // on its own still ends the container, so Health sees it. It forwards
 // docker stop's SIGTERM to the broker, which as PID 1 sh would ignore.
+// Before the broker it starts the fault proxy (copied in with the start
+// script), which outlives the broker's restarts: from port 9094 (the
+// host's) to the FAULT listener and from 19094 (the stack network's) to
+// FAULTNET. A check arms it to lose the broker's answers to produce
+// requests (kafka/03).
 const kafkaSupervisor = `trap 'kill -TERM $pid 2>/dev/null; wait $pid; exit 0' TERM INT
 while [ ! -f ` + kafkaStartScript + ` ]; do sleep 0.1; done
+` + faultproxy.Path + ` serve 0.0.0.0:9094=127.0.0.1:9095 0.0.0.0:19094=127.0.0.1:19095 >` + kafkaFaultLog + ` 2>&1 &
 while :; do
   bash ` + kafkaStartScript + ` & pid=$!
   echo $pid > ` + kafkaPidFile + `
@@ -196,8 +219,9 @@ func (k *KafkaContainer) countLog(ctx context.Context, line string) (int, error)
 	return bytes.Count(data, []byte(line)), nil
 }
 
-// writeKafkaStartScript gives the waiting container its advertised
-// listeners; a reused (warm) container already has its script and keeps it.
+// writeKafkaStartScript gives the waiting container the fault proxy and
+// its advertised listeners; a reused (warm) container already has its
+// script and keeps it.
 func writeKafkaStartScript(ctx context.Context, c testcontainers.Container) error {
 	if code, _, err := c.Exec(ctx, []string{"test", "-f", kafkaStartScript}); err == nil && code == 0 {
 		return nil
@@ -206,6 +230,18 @@ func writeKafkaStartScript(ctx context.Context, c testcontainers.Container) erro
 	if err != nil {
 		return err
 	}
-	script := fmt.Sprintf("export KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://%s,BROKER://%s\nexec /etc/kafka/docker/run\n", addr, KafkaInternalBroker)
+	fault, err := mappedHostPort(ctx, c, "9094/tcp")
+	if err != nil {
+		return err
+	}
+	proxy, err := faultProxyBinary(ctx)
+	if err != nil {
+		return err
+	}
+	if err := c.CopyToContainer(ctx, proxy, faultproxy.Path, 0o755); err != nil {
+		return fmt.Errorf("copy the fault proxy: %w", err)
+	}
+	script := fmt.Sprintf("export KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://%s,BROKER://%s,FAULT://%s,FAULTNET://%s\nexec /etc/kafka/docker/run\n",
+		addr, KafkaInternalBroker, fault, endpoints.KafkaInternalFaultBroker)
 	return c.CopyToContainer(ctx, []byte(script), kafkaStartScript, 0o755)
 }

@@ -20,10 +20,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/testcontainers/testcontainers-go"
+	tcexec "github.com/testcontainers/testcontainers-go/exec"
 	"github.com/testcontainers/testcontainers-go/network"
 
 	"github.com/delab-dev/delab/checker/catalog"
 	"github.com/delab-dev/delab/checker/hdfsclient"
+	"github.com/delab-dev/delab/checker/services/faultproxy"
 )
 
 // RequireDocker skips a test under -short (make test-short), and when no
@@ -428,4 +430,72 @@ func TestHDFSStopAndStartDataNode(t *testing.T) {
 	var died *ServiceDiedError
 	require.ErrorAs(t, st.Health(ctx), &died)
 	assert.Contains(t, died.Logs, "exited on its own")
+}
+
+// TestKafkaFaultProxyLosesAcks proves the fault kafka/03 grades against:
+// a client that bootstraps through FaultBrokers stays behind the fault
+// proxy (the broker advertises the proxy's address), and an armed proxy
+// loses the broker's answer to a produce request the broker has written.
+// A producer that retries without idempotence then writes the record
+// twice, every time; an idempotent one writes it once.
+func TestKafkaFaultProxyLosesAcks(t *testing.T) {
+	requireDocker(t)
+	ctx := context.Background()
+	k, err := Kafka(ctx)
+	testcontainers.CleanupContainer(t, k.DockerContainer)
+	require.NoError(t, err)
+	proxy := func(args ...string) string {
+		code, rd, err := k.Exec(ctx, append([]string{faultproxy.Path}, args...), tcexec.Multiplexed())
+		require.NoError(t, err)
+		out, _ := io.ReadAll(rd)
+		require.Equal(t, 0, code, string(out))
+		return strings.TrimSpace(string(out))
+	}
+
+	admin, err := sarama.NewClusterAdmin(k.Brokers, sarama.NewConfig())
+	require.NoError(t, err)
+	defer admin.Close()
+	const rounds = 5
+	for _, idempotent := range []bool{false, true} {
+		topic := fmt.Sprintf("acks-%v", idempotent)
+		require.NoError(t, admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: 1, ReplicationFactor: 1}, false))
+		cfg := sarama.NewConfig()
+		cfg.Version = sarama.V4_0_0_0
+		cfg.Producer.Return.Successes = true
+		cfg.Producer.RequiredAcks = sarama.WaitForAll
+		cfg.Producer.Retry.Max = 20
+		cfg.Producer.Idempotent = idempotent
+		if idempotent {
+			cfg.Net.MaxOpenRequests = 1
+		}
+		client, err := sarama.NewClient(k.FaultBrokers, cfg)
+		require.NoError(t, err)
+		prod, err := sarama.NewSyncProducerFromClient(client)
+		require.NoError(t, err)
+		require.NoError(t, client.RefreshMetadata(topic))
+		leader, err := client.Leader(topic, 0)
+		require.NoError(t, err)
+		assert.Equal(t, k.FaultBrokers[0], leader.Addr(), "the broker advertises the proxy's address to a client that came through it")
+		proxy("reset")
+		for i := range rounds {
+			proxy("arm", "1")
+			_, _, err := prod.SendMessage(&sarama.ProducerMessage{Topic: topic, Value: sarama.StringEncoder(strconv.Itoa(i))})
+			require.NoError(t, err, "the retry succeeds")
+		}
+		assert.True(t, strings.HasPrefix(proxy("stats"), fmt.Sprintf("dropped %d armed 0", rounds)), "one answer lost per record")
+		prod.Close()
+		client.Close()
+
+		direct, err := sarama.NewClient(k.Brokers, cfg)
+		require.NoError(t, err)
+		hwm, err := direct.GetOffset(topic, 0, sarama.OffsetNewest)
+		direct.Close()
+		require.NoError(t, err)
+		t.Logf("idempotent=%v: %d records sent, %d answers lost, %d records on the topic", idempotent, rounds, rounds, hwm)
+		if idempotent {
+			assert.Equal(t, int64(rounds), hwm, "the idempotent producer's retries write nothing twice")
+		} else {
+			assert.Equal(t, int64(2*rounds), hwm, "each lost answer makes the retry write the record twice")
+		}
+	}
 }

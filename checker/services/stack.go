@@ -80,7 +80,7 @@ const WarmNetwork = "delab-warm"
 // whenever a service's settings change (its environment, command or
 // files): reuse by name does not notice a changed definition, so a new
 // name is what makes Start replace the containers started from the old.
-const definitionsVersion = "v5"
+const definitionsVersion = "v6"
 
 // WarmName is the container name of a warm service: it carries a hash of
 // the image and of definitionsVersion. Start replaces a warm container of

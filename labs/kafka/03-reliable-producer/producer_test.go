@@ -8,8 +8,9 @@ package reliableproducer_test
 // Without a reachable broker the tests skip and say so. They produce the
 // events in testdata/events.json, then 20,000 generated ones, and check
 // that each is on the topic exactly once and in order per device. The
-// crash is the checker's part: `delab check kafka/03` kills the broker
-// mid-stream and times your producer, and decides the grade. Add your own
+// faults are the checker's part: `delab check kafka/03` kills the broker
+// mid-stream and loses the broker's answer to two of your produce
+// requests, times your producer, and decides the grade. Add your own
 // cases: this file is yours.
 
 import (

@@ -1,8 +1,10 @@
 // Package reliableproducer grades the lab "A producer that survives a
-// crash": it crashes the broker (SIGKILL, then a restart in the same
-// container) while the learner's producer is mid-stream, reads the topic
-// back with its own consumer, and compares the learner's throughput with
-// a reference producer it runs against the same broker in the same run.
+// crash": while the learner's producer is mid-stream, it loses the
+// broker's answer to a produce request the broker has written (twice,
+// through a fault proxy) and crashes the broker (SIGKILL, then a restart
+// in the same container); it reads the topic back with its own consumer,
+// and compares the learner's throughput with a reference producer it runs
+// against the same broker in the same run.
 package reliableproducer
 
 import (
@@ -14,6 +16,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -22,6 +25,7 @@ import (
 	"github.com/delab-dev/delab/checker/grader"
 	reference "github.com/delab-dev/delab/checker/labs/kafka/03-reliable-producer/solution"
 	"github.com/delab-dev/delab/checker/labs/kafka/kafkacheck"
+	"github.com/delab-dev/delab/checker/services/faultproxy"
 )
 
 //go:embed harness.go.txt
@@ -53,16 +57,25 @@ const (
 	// see 1,000 of them on the topic and kill the broker, and a crash that
 	// comes after the last acknowledgement tests nothing. Throttled, even
 	// a compressing producer needs over ten seconds for the stream, so the
-	// crash always lands mid-stream. It does not land between a batch's
-	// write and its acknowledgement: Kafka answers a throttled produce at
-	// once, with a throttle time, and sarama holds the next request until
-	// that passes (waitIfThrottled), so at the crash no batch is in
-	// flight. exactly-once therefore catches producers that resend by hand,
-	// not a missing idempotence; a fault between write and ack needs a
-	// proxy that drops responses (an open follow-up). The broker's quota
-	// window (two seconds) keeps each throttle short, about a batch's
-	// worth. The quota goes once the broker is back.
+	// crash always lands mid-stream. The crash alone seldom lands between
+	// a batch's write and its acknowledgement: Kafka answers a throttled
+	// produce at once, with a throttle time, and sarama holds the next
+	// request until that passes (waitIfThrottled), so at the crash no
+	// batch is usually in flight. That fault is the fault proxy's
+	// (lostAcks): the learner's producer reaches the broker through it,
+	// and it discards the broker's answer to a produce request, after the
+	// broker wrote the batch, and closes the connection, once before the
+	// crash and once after the restart. A producer that retries without
+	// idempotence writes those batches twice in every run; an idempotent
+	// one's retry carries the same producer id and sequence, which the
+	// broker acknowledges without writing. The broker's quota window (two
+	// seconds) keeps each throttle short, about a batch's worth. The quota
+	// goes once the broker is back.
 	holdRate = 256 << 10
+	// lostAcks is how many of the broker's answers to produce requests the
+	// fault proxy discards in a crash run: the first after the start and
+	// the first after the restart.
+	lostAcks = 2
 	// afterRestart bounds the rest of a run once the broker is back and
 	// unthrottled: what is left of 200,000 events takes a good producer a
 	// few seconds even on a loaded machine, and one that waits for each
@@ -127,6 +140,20 @@ func hold(brokers []string, rate float64) error {
 	return nil
 }
 
+// proxy runs a command of the fault proxy in the broker's container
+// ("arm 1", "reset", "stats") and returns its answer: "dropped D armed A
+// produce P".
+func proxy(ctx context.Context, h *grader.Harness, args ...string) (dropped int, err error) {
+	out, err := h.Faults.Exec(ctx, catalog.Kafka, append([]string{faultproxy.Path}, args...)...)
+	if err != nil {
+		return 0, fmt.Errorf("fault proxy %s: %w (%s)", strings.Join(args, " "), err, strings.TrimSpace(out))
+	}
+	if _, err := fmt.Sscanf(out, "dropped %d", &dropped); err != nil {
+		return 0, fmt.Errorf("fault proxy %s: unexpected answer %q", strings.Join(args, " "), out)
+	}
+	return dropped, nil
+}
+
 func writeEvents(h *grader.Harness, events []reference.Event) (string, error) {
 	data, _ := json.Marshal(events)
 	file := h.Path("events.json")
@@ -178,10 +205,20 @@ func produceThroughCrash(ctx context.Context, h *grader.Harness) ([]reference.Ev
 	// Lifted after the restart already; this is for a run that never got
 	// there, so that no later check runs throttled.
 	defer hold(h.Endpoints.KafkaBrokers, 0)
+	// A proxy left armed by a run that never ended would lose answers in
+	// the next; the counts start from zero.
+	if _, err := proxy(ctx, h, "reset"); err != nil {
+		return nil, nil, nil, err
+	}
+	defer proxy(context.WithoutCancel(ctx), h, "reset")
+	if _, err := proxy(ctx, h, "arm", "1"); err != nil {
+		return nil, nil, nil, err
+	}
 	h.Logf("running Produce(brokers, %q, %d events from 50 devices); producers are throttled to %d KiB/s until the broker crashes (SIGKILL) once %d events are on the topic; it stays down %s and restarts without the throttle", topic, len(events), holdRate>>10, crashAfter, outage)
+	h.Logf("your producer reaches the broker through a proxy that loses the broker's answer to a produce request, after the broker has written the batch, and closes the connection: the first answer after the start and the first after the restart")
 
 	var killedAt time.Time
-	p := h.Start(ctx, grader.RunOptions{Args: []string{"produce", topic, file}, Timeout: runLimit})
+	p := h.Start(ctx, grader.RunOptions{Args: []string{"produce", topic, file, "fault"}, Timeout: runLimit})
 	crashErr := crashWhen(ctx, h, topic, &killedAt, p.Done())
 	slow := false
 	if crashErr == nil {
@@ -227,6 +264,16 @@ func produceThroughCrash(ctx context.Context, h *grader.Harness) ([]reference.Ev
 		return nil, nil, nil, fmt.Errorf("the broker crashed only after Produce had returned, so the check tested nothing; please report this")
 	}
 	h.Logf("the broker crashed while Produce was running, and started again")
+	dropped, err := proxy(ctx, h, "stats")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if dropped != lostAcks {
+		// Only a producer that sent nothing after the restart gets here,
+		// and it cannot have sent every event.
+		return nil, nil, nil, fmt.Errorf("the fault proxy lost %d answers of the broker, not %d, so the check tested less than it should; please report this", dropped, lostAcks)
+	}
+	h.Logf("the proxy lost the broker's answers to %d produce requests the broker had written", dropped)
 	recs, hwms, err := readTopic(h.Endpoints.KafkaBrokers, topic)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("grader reading the topic: %w", err)
@@ -246,8 +293,9 @@ func (e errTooSlow) Error() string {
 }
 
 // crashWhen polls the topic's high-water marks and restarts the broker
-// once they add up to crashAfter, then lifts the throttle; errNoCrash if
-// the run ended (done) first.
+// once they add up to crashAfter, then arms the fault proxy for one more
+// lost answer and lifts the throttle; errNoCrash if the run ended (done)
+// first.
 func crashWhen(ctx context.Context, h *grader.Harness, topic string, killedAt *time.Time, done <-chan struct{}) error {
 	client, err := sarama.NewClient(h.Endpoints.KafkaBrokers, kafkacheck.Config())
 	if err != nil {
@@ -266,6 +314,11 @@ func crashWhen(ctx context.Context, h *grader.Harness, topic string, killedAt *t
 			// The restart outlives the learner's run if need be: a broker
 			// left dead would fail every later check.
 			if err := h.Faults.Restart(context.WithoutCancel(ctx), catalog.Kafka, outage); err != nil {
+				return err
+			}
+			// Armed while producers are still throttled, so that the
+			// stream cannot end before the proxy is ready.
+			if _, err := proxy(ctx, h, "arm", "1"); err != nil {
 				return err
 			}
 			return hold(h.Endpoints.KafkaBrokers, 0)
