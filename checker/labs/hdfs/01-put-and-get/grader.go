@@ -9,7 +9,8 @@
 //
 //	rule                                          input (cases)                              check
 //	Put stores every byte, even of an empty file  putContentCases[0]: 0 bytes                put-content
-//	Put does not drop or pad a block's last byte  putContentCases[1,2]: 1 block, 1 block + 1 B put-content
+//	Put does not drop or pad a block's last byte  putContentCases[1,2]: one block, and one    put-content
+//	                                              block and a byte
 //	Put copies binary data (no text handling)     every payload ≥256 B holds all 256 byte    put-content
 //	                                              values; putContentCases[3]: multi-block
 //	Put creates missing parent directories        each case's path has 3 new parent levels   put-content
