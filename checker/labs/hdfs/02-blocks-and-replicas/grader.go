@@ -419,9 +419,9 @@ func judgeReport(ctx context.Context, h *grader.Harness, path string, fc fileCas
 	if err := grader.UnmarshalArtifact("result of Report", res.Value, &got); err != nil {
 		return err
 	}
-	h.Logf("Report returned %d blocks", len(got))
+	h.Logf("Report returned %s", plural(len(got), "block"))
 	if len(got) != len(want.Blocks) {
-		return grader.Mismatch(fmt.Sprintf("Report returned %d blocks; fsck counts %d", len(got), len(want.Blocks)), render(want.reportBlocks()), render(got))
+		return grader.Mismatch(fmt.Sprintf("Report returned %s; fsck counts %d", plural(len(got), "block"), len(want.Blocks)), render(want.reportBlocks()), render(got))
 	}
 	for i, w := range want.reportBlocks() {
 		g := got[i]
@@ -457,6 +457,9 @@ type reportBlock struct {
 }
 
 func render(bs []reportBlock) string {
+	if len(bs) == 0 {
+		return "no block"
+	}
 	var lines []string
 	for i, b := range bs {
 		lines = append(lines, fmt.Sprintf("block %d: offset %d, length %d, %d DataNodes, under_replicated=%t", i, b.Offset, b.Length, len(b.DataNodes), b.UnderReplicated))
@@ -705,4 +708,11 @@ func names(locs []location, port int) bool {
 		}
 	}
 	return false
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
