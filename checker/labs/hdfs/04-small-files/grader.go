@@ -882,7 +882,7 @@ func readIndex(c *hdfs.Client, out string) (map[string]entry, error) {
 			break
 		}
 		if err != nil {
-			return nil, grader.Unreadable("index.csv", "%v", err)
+			return nil, grader.Unreadable("index.csv", "%v (a name holding a comma or a double quote must be quoted, as encoding/csv writes it)", err)
 		}
 		first, err1 := strconv.Atoi(rec[2])
 		n, err2 := strconv.Atoi(rec[3])
