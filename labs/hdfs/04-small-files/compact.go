@@ -40,6 +40,7 @@ type Reading struct {
 //   - index.csv has the header name,part,first,count and one row per
 //     original: its base name, the part's base name, the position of its
 //     first record in that part (from 0) and how many records it has.
+//     It is CSV: a name may hold a comma or a double quote.
 //   - inDir is removed only once every part and the index are closed.
 func Compact(client *hdfs.Client, inDir, outDir string, partBytes int64) error {
 	// TODO: list inDir; for each original, stream its lines into the

@@ -24,6 +24,7 @@ const PartLines = 200
 // Each device's lines go, in input order, PartLines to a part file. The
 // day is staged under <out>/_temporary/<attempt>/ and renamed into place
 // in one step, _SUCCESS inside it; a day already published is replaced.
+// A day without readings is published as _SUCCESS alone.
 // Nothing is left under <out>/_temporary when Publish returns nil.
 func Publish(client *hdfs.Client, src, out, day string) error {
 	// TODO: group the lines of src by device (lesson section "The layout

@@ -4,6 +4,31 @@
 // DataNode. The checker judges the report against `hdfs fsck -files
 // -blocks -locations`, run inside the HDFS container, and the bytes against
 // what it wrote itself.
+//
+// Boundary table: every rule the lesson and lab.yaml state, the input that
+// reaches its edge in every run whatever the seed (the *Case functions),
+// and the check that judges it.
+//
+//	rule                                         input                                         check
+//	Write keeps the block size and replication   writeCase: 1 or 2 MiB blocks, replication 3   write-layout
+//	Write stores every byte; blocks not padded   writeCase: a last block of exactly 1 byte     write-layout
+//	Report: one Block per block, none for an     reportCases[0]: an empty file                 report-blocks
+//	  empty file
+//	Report: lengths and offsets from the         reportCases[1]: an exact multiple of the      report-blocks
+//	  NameNode, no extra block at an exact         block size (1, 1.5 or 2 MiB, never 128)
+//	  multiple
+//	Report: a last partial block's length        reportCases[2]: a last partial block          report-blocks
+//	Report: every DataNode with a live replica   replication 2 of 3 DataNodes in report-blocks  report-blocks
+//	Read: every block, wherever it lives         readCase: 1 replica a block, on ≥2 DataNodes  read-all-blocks
+//	Read survives a dead DataNode the NameNode   dieCase: replication 3, one DataNode killed   datanode-dies
+//	  still names
+//	Report: under-replicated is live < target    dieCase: every block 2 live of 3 after the    datanode-dies
+//	                                               NameNode drops the dead DataNode
+//
+// The truth for a report is fsck run in the HDFS container; the checker
+// first checks fsck against the lesson's rule (blockLengths of the size
+// and block size it wrote, the replication it asked for), so a report is
+// never judged against a service that disagrees with the lesson.
 package blocksandreplicas
 
 import (
@@ -19,6 +44,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	pathpkg "path"
 	"regexp"
 	"slices"
 	"strconv"
@@ -82,7 +108,7 @@ func digest(b []byte) string {
 	return hex.EncodeToString(s[:8])
 }
 
-func mib(n int64) string {
+func mibs(n int64) string {
 	if n%(1<<20) == 0 {
 		return fmt.Sprintf("%d MiB", n>>20)
 	}
@@ -113,7 +139,16 @@ func writeFile(ctx context.Context, h *grader.Harness, path string, data []byte,
 		return nil, fmt.Errorf("grader's HDFS client: %w", err)
 	}
 	defer c.Close()
-	if err := hdfsclient.PutFile(c, path, data, replication, blockSize); err != nil {
+	if len(data) > 0 {
+		err = hdfsclient.PutFile(c, path, data, replication, blockSize)
+	} else if err = c.MkdirAll(pathpkg.Dir(path), 0o755); err == nil {
+		// No Write at all: in this client a Write allocates a block.
+		var w *hdfs.FileWriter
+		if w, err = c.CreateFile(path, replication, blockSize, 0o644); err == nil {
+			err = hdfsclient.CloseFile(w)
+		}
+	}
+	if err != nil {
 		return nil, fmt.Errorf("grader writing %s: %w", path, err)
 	}
 	blocks := int((int64(len(data)) + blockSize - 1) / blockSize)
@@ -190,16 +225,70 @@ func replicaCounts(locs []location) string {
 	return "[" + strings.Join(n, " ") + "]"
 }
 
+const mib = 1 << 20
+
+// fileCase is one file of the boundary table.
+type fileCase struct {
+	// name says what the case is, in the learner's words.
+	name        string
+	size        int
+	blockSize   int64
+	replication int
+}
+
+// blockLengths is the lesson's rule: a file is cut into blocks of
+// blockSize bytes, the last one holding the rest; an empty file has none.
+func blockLengths(size, blockSize int64) []int64 {
+	var out []int64
+	for off := int64(0); off < size; off += blockSize {
+		out = append(out, min(blockSize, size-off))
+	}
+	return out
+}
+
+// writeCase is write-layout's file: whole blocks and a last one of a
+// single byte.
+func writeCase(seed uint64) fileCase {
+	r := rand.New(rand.NewPCG(seed, 1))
+	bs := int64(1+r.IntN(2)) * mib
+	return fileCase{"a file whose last block holds one byte", int(2*bs) + 1, bs, 3}
+}
+
+// reportCases are report-blocks' files, smallest first: an empty file, an
+// exact multiple of the block size and a last partial block.
+func reportCases(seed uint64) []fileCase {
+	r := rand.New(rand.NewPCG(seed, 2))
+	bs := []int64{mib, 3 * mib / 2, 2 * mib}[r.IntN(3)]
+	exact := int(bs) * (2 + r.IntN(2))
+	partial := exact + 1 + r.IntN(int(bs)-1)
+	return []fileCase{
+		{"an empty file", 0, bs, 2},
+		{"a file of exactly " + strconv.Itoa(exact/int(bs)) + " blocks", exact, bs, 2},
+		{"a file whose last block is partial", partial, bs, 2},
+	}
+}
+
+// readCase is read-all-blocks' file: one replica a block, the last block
+// partial.
+func readCase(seed uint64) fileCase {
+	r := rand.New(rand.NewPCG(seed, 3))
+	return fileCase{"a file spread over the DataNodes", 4*mib + 1 + r.IntN(mib-1), mib, 1}
+}
+
+// dieCase is datanode-dies' file: every DataNode holds every block.
+func dieCase(seed uint64) fileCase {
+	r := rand.New(rand.NewPCG(seed, 4))
+	return fileCase{"a file with three replicas a block", 3*mib + 1 + r.IntN(mib-1), mib, 3}
+}
+
 // writeLayout runs the learner's Write and asks the NameNode what was
 // stored: bytes, block size, replication, blocks and their replicas.
 func writeLayout(ctx context.Context, h *grader.Harness) error {
 	if err := serviceReady(ctx, h); err != nil {
 		return err
 	}
-	r := rand.New(rand.NewPCG(h.Seed(), 1))
-	blockSize := int64(1+r.IntN(2)) << 20
-	size := 3_000_000 + r.IntN(1_500_000)
-	const replication = 3
+	fc := writeCase(h.Seed())
+	blockSize, size, replication := fc.blockSize, fc.size, fc.replication
 	data := payload(h.Seed(), size)
 	local := h.Path("sensors.bin")
 	if err := os.WriteFile(local, data, 0o644); err != nil {
@@ -236,12 +325,18 @@ func writeLayout(ctx context.Context, h *grader.Harness) error {
 	if digest(got) != digest(data) {
 		return grader.Mismatch("the file on HDFS differs from the data Write was given", fmt.Sprintf("%d bytes, sha256 %s…", len(data), digest(data)), fmt.Sprintf("%d bytes, sha256 %s…", len(got), digest(got)))
 	}
-	blocks := int((int64(size) + blockSize - 1) / blockSize)
-	locs, err := waitReplicas(ctx, h, remote, blocks, replication)
+	want := blockLengths(int64(size), blockSize)
+	locs, err := blockLocations(ctx, h, remote)
 	if err != nil {
 		return err
 	}
-	h.Logf("WebHDFS GETFILEBLOCKLOCATIONS: %d blocks, replicas per block %s", len(locs), replicaCounts(locs))
+	if got, ok := lengths(locs); !ok || !slices.Equal(got, want) {
+		return grader.Mismatch(fmt.Sprintf("%s: the NameNode lists other blocks than %d bytes cut into blocks of %d make", fc.name, size, blockSize), showLengths(want, true), showLengths(got, ok))
+	}
+	if locs, err = waitReplicas(ctx, h, remote, len(want), replication); err != nil {
+		return err
+	}
+	h.Logf("WebHDFS GETFILEBLOCKLOCATIONS: %s bytes long, as the lesson's rule gives; replicas per block %s", showLengths(want, true), replicaCounts(locs))
 	return nil
 }
 
@@ -251,25 +346,59 @@ func reportBlocks(ctx context.Context, h *grader.Harness) error {
 	if err := serviceReady(ctx, h); err != nil {
 		return err
 	}
-	r := rand.New(rand.NewPCG(h.Seed(), 2))
-	blockSize := []int64{1 << 20, 3 << 19, 2 << 20}[r.IntN(3)]
-	size := 3_300_000 + r.IntN(1_700_000)
-	const replication = 2
-	remote := "/delab/" + h.Unique("blocks") + "/events.bin"
-	if _, err := writeFile(ctx, h, remote, payload(h.Seed()+2, size), replication, blockSize); err != nil {
-		return err
+	for i, fc := range reportCases(h.Seed()) {
+		remote := fmt.Sprintf("/delab/%s/events-%d.bin", h.Unique("blocks"), i)
+		if _, err := writeFile(ctx, h, remote, payload(h.Seed()+2+uint64(10*i), fc.size), fc.replication, fc.blockSize); err != nil {
+			return err
+		}
+		h.Logf("%s: wrote %s: %d bytes, block size %d (%s), replication %d", fc.name, remote, fc.size, fc.blockSize, mibs(fc.blockSize), fc.replication)
+		if err := judgeReport(ctx, h, remote, fc, -1); err != nil {
+			var f *grader.Failure
+			if errors.As(err, &f) {
+				f.Message = fc.name + ": " + f.Message
+			}
+			return err
+		}
 	}
-	h.Logf("wrote %s: %d bytes, block size %d (%s), replication %d", remote, size, blockSize, mib(blockSize), replication)
-	return judgeReport(ctx, h, remote, -1)
+	return nil
+}
+
+// lengths gives the blocks' lengths; ok is false when an offset is not
+// where the blocks before it end.
+func lengths(bs []location) (out []int64, ok bool) {
+	var off int64
+	for _, b := range bs {
+		if b.Offset != off {
+			return out, false
+		}
+		out = append(out, b.Length)
+		off += b.Length
+	}
+	return out, true
+}
+
+func showLengths(l []int64, ok bool) string {
+	var s []string
+	for _, n := range l {
+		s = append(s, strconv.FormatInt(n, 10))
+	}
+	out := fmt.Sprintf("%d blocks [%s]", len(l), strings.Join(s, " "))
+	if !ok {
+		out += ", with gaps or overlaps between them"
+	}
+	return out
 }
 
 // judgeReport runs the learner's Report of path and compares it, block
 // by block, with what fsck says; dead is the transfer port of a DataNode
 // the checker killed, or -1.
-func judgeReport(ctx context.Context, h *grader.Harness, path string, dead int) error {
+func judgeReport(ctx context.Context, h *grader.Harness, path string, fc fileCase, dead int) error {
 	want, err := fsck(ctx, h, path)
 	if err != nil {
 		return err
+	}
+	if err := want.agrees(fc); err != nil {
+		return fmt.Errorf("hdfs fsck %s disagrees with the lesson: %w", path, err)
 	}
 	h.Logf("hdfs fsck %s -files -blocks -locations: replication %d, %d blocks, live replicas per block %v", path, want.Replication, len(want.Blocks), want.liveCounts())
 	if dead >= 0 {
@@ -290,9 +419,9 @@ func judgeReport(ctx context.Context, h *grader.Harness, path string, dead int) 
 	if err := grader.UnmarshalArtifact("result of Report", res.Value, &got); err != nil {
 		return err
 	}
-	h.Logf("Report returned %d blocks", len(got))
+	h.Logf("Report returned %s", plural(len(got), "block"))
 	if len(got) != len(want.Blocks) {
-		return grader.Mismatch(fmt.Sprintf("Report returned %d blocks; fsck counts %d", len(got), len(want.Blocks)), render(want.reportBlocks()), render(got))
+		return grader.Mismatch(fmt.Sprintf("Report returned %s; fsck counts %d", plural(len(got), "block"), len(want.Blocks)), render(want.reportBlocks()), render(got))
 	}
 	for i, w := range want.reportBlocks() {
 		g := got[i]
@@ -328,6 +457,9 @@ type reportBlock struct {
 }
 
 func render(bs []reportBlock) string {
+	if len(bs) == 0 {
+		return "no block"
+	}
 	var lines []string
 	for i, b := range bs {
 		lines = append(lines, fmt.Sprintf("block %d: offset %d, length %d, %d DataNodes, under_replicated=%t", i, b.Offset, b.Length, len(b.DataNodes), b.UnderReplicated))
@@ -365,6 +497,21 @@ func (f *fsckFile) liveCounts() []int {
 	return n
 }
 
+// agrees returns an error unless fsck's file is what the grader wrote:
+// its size, its replication, and blocks as long as the lesson's rule says.
+func (f *fsckFile) agrees(fc fileCase) error {
+	var got []int64
+	for _, b := range f.Blocks {
+		got = append(got, b.Length)
+	}
+	want := blockLengths(int64(fc.size), fc.blockSize)
+	if f.Size != int64(fc.size) || f.Replication != fc.replication || !slices.Equal(got, want) {
+		return fmt.Errorf("%d bytes, replication %d, %s; the checker wrote %d bytes, replication %d, which make %s",
+			f.Size, f.Replication, showLengths(got, true), fc.size, fc.replication, showLengths(want, true))
+	}
+	return nil
+}
+
 // reportBlocks is the report fsck implies: offsets from the lengths,
 // under-replicated when fewer live replicas than the file's replication.
 func (f *fsckFile) reportBlocks() []reportBlock {
@@ -393,6 +540,12 @@ func fsck(ctx context.Context, h *grader.Harness, path string) (*fsckFile, error
 	if err != nil {
 		return nil, fmt.Errorf("hdfs fsck %s: %w\n%s", path, err, out)
 	}
+	return parseFsck(path, out)
+}
+
+// parseFsck reads what `hdfs fsck path -files -blocks -locations` printed
+// of the file.
+func parseFsck(path, out string) (*fsckFile, error) {
 	m := fsckHeader.FindStringSubmatch(out)
 	if m == nil || m[1] != path {
 		return nil, fmt.Errorf("hdfs fsck %s: no line for the file in:\n%s", path, out)
@@ -425,15 +578,15 @@ func readAllBlocks(ctx context.Context, h *grader.Harness) error {
 	if err := serviceReady(ctx, h); err != nil {
 		return err
 	}
-	r := rand.New(rand.NewPCG(h.Seed(), 3))
-	size := 4_200_000 + r.IntN(1_000_000)
+	fc := readCase(h.Seed())
+	size := fc.size
 	data := payload(h.Seed()+3, size)
 	var remote string
 	// With one replica each, the NameNode places blocks on DataNodes at
 	// random: write again in the rare case all landed on one.
 	for attempt := 0; ; attempt++ {
 		remote = "/delab/" + h.Unique("blocks") + "/spread.bin"
-		locs, err := writeFile(ctx, h, remote, data, 1, 1<<20)
+		locs, err := writeFile(ctx, h, remote, data, fc.replication, fc.blockSize)
 		if err != nil {
 			return err
 		}
@@ -488,12 +641,11 @@ func dataNodeDies(ctx context.Context, h *grader.Harness) error {
 	if err := serviceReady(ctx, h); err != nil {
 		return err
 	}
-	r := rand.New(rand.NewPCG(h.Seed(), 4))
-	size := 3_300_000 + r.IntN(1_000_000)
-	const replication = 3
+	fc := dieCase(h.Seed())
+	size, replication := fc.size, fc.replication
 	data := payload(h.Seed()+4, size)
 	remote := "/delab/" + h.Unique("blocks") + "/ledger.bin"
-	locs, err := writeFile(ctx, h, remote, data, replication, 1<<20)
+	locs, err := writeFile(ctx, h, remote, data, replication, fc.blockSize)
 	if err != nil {
 		return err
 	}
@@ -543,7 +695,7 @@ func dataNodeDies(ctx context.Context, h *grader.Harness) error {
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
-	return judgeReport(ctx, h, remote, port)
+	return judgeReport(ctx, h, remote, fc, port)
 }
 
 // names reports whether a location of any block has transfer port port.
@@ -556,4 +708,11 @@ func names(locs []location, port int) bool {
 		}
 	}
 	return false
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -95,27 +95,139 @@ type original struct {
 	readings []reading
 }
 
+// Boundary table: every rule the lesson's contract states, the input that
+// reaches its edge in every run whatever the seed (generate places them),
+// and the check that judges it. wantParts is the lesson's part rule
+// applied to the drop in the order the learner lists it (by name).
+//
+//	rule                                         input                                      check
+//	a part is closed once its originals reach    part 0 of the rule holds exactly partBytes  part-size (index,
+//	  partBytes, at exactly partBytes too                                                     records)
+//	…and only then: the original that crosses    the parts after part 1 cross partBytes      part-size
+//	  partBytes stays in the part                  naturally (≥2 originals, sum > partBytes)
+//	an original is never split, even one larger  part 1 of the rule is one original of more   part-size, records
+//	  than partBytes                               than partBytes
+//	every line is one record, in order; at       an original of exactly one line             records, index
+//	  least one line per file
+//	index.csv names each original by its base    one name with a space and a comma, one with  index, records
+//	  name, as CSV                                 a double quote
+//	first/count point at the original's records  the first original of every part            index
+//	the drop's objects fall ≥50×, originals      500 files in one directory                  namespace
+//	  gone from the NameNode's counters
+//
 // generate makes n per-device files of one hour, with seeded device ids,
-// line counts and values: "<unix ms>,<value>\n" lines, at least three each.
-func generate(seed uint64, n int) []original {
+// line counts and values: "<unix ms>,<value>\n" lines. Device ids grow, so
+// the order generated is the order a listing gives.
+func generate(seed uint64, n int, partBytes int64) []original {
 	r := rand.New(rand.NewPCG(seed, 4))
 	hour := int64(1772323200000) + int64(r.IntN(24*60))*3_600_000 // March and April 2026
 	stamp := time.UnixMilli(hour).UTC().Format("20060102T15")
 	out := make([]original, n)
 	device := r.IntN(500)
+	// Where the seeded cases go among the originals of the first part.
+	oneLine, comma, quote := 1+r.IntN(4), 5+r.IntN(4), 9+r.IntN(4)
+	var inPart int64 // bytes of the originals in the rule's current part
+	parts := 0
 	for i := range out {
 		device += 1 + r.IntN(40)
-		var b bytes.Buffer
-		lines := 3 + r.IntN(40)
-		rs := make([]reading, lines)
-		for j := range rs {
-			ts := hour + int64(j)*60_000 + int64(r.IntN(1000))
-			text := strconv.FormatFloat(float64(r.IntN(6500)-2000)/100, 'f', 2, 64)
-			v, _ := strconv.ParseFloat(text, 64)
-			rs[j] = reading{TS: ts, Value: v}
-			fmt.Fprintf(&b, "%d,%s\n", ts, text)
+		name := fmt.Sprintf("sensor-%05d_%s.csv", device, stamp)
+		switch i {
+		case comma:
+			name = fmt.Sprintf("sensor-%05d_%s (resent, 2).csv", device, stamp)
+		case quote:
+			name = fmt.Sprintf(`sensor-%05d_%s "late".csv`, device, stamp)
 		}
-		out[i] = original{name: fmt.Sprintf("sensor-%05d_%s.csv", device, stamp), data: b.Bytes(), readings: rs}
+		var rs []reading
+		var b []byte
+		switch {
+		case parts == 1 && inPart == 0:
+			// Part 1: one original larger than partBytes, alone.
+			rs, b = readingsOfSize(r, hour, int(partBytes)+1+r.IntN(2000))
+		case parts == 0 && partBytes-inPart < 1200:
+			// Part 0 ends at exactly partBytes.
+			rs, b = readingsOfSize(r, hour, int(partBytes-inPart))
+		case i == oneLine:
+			rs, b = readingsOfLines(r, hour, 1)
+		default:
+			rs, b = readingsOfLines(r, hour, 3+r.IntN(40))
+		}
+		out[i] = original{name: name, data: b, readings: rs}
+		if inPart += int64(len(b)); inPart >= partBytes {
+			parts, inPart = parts+1, 0
+		}
+	}
+	return out
+}
+
+// valueText is a reading's value as an original writes it: two decimals,
+// -20.00 to 44.99; width 4 to 6 picks it among those that many characters
+// long, and 0 any.
+func valueText(r *rand.Rand, width int) string {
+	var v int
+	switch width {
+	case 4:
+		v = r.IntN(1000) // 0.00 to 9.99
+	case 5:
+		v = 1000 + r.IntN(3500) // 10.00 to 44.99
+	case 6:
+		v = -1000 - r.IntN(1001) // -10.00 to -20.00
+	default:
+		v = r.IntN(6500) - 2000
+	}
+	return strconv.FormatFloat(float64(v)/100, 'f', 2, 64)
+}
+
+// readingsOf writes one line per value text, a minute apart.
+func readingsOf(r *rand.Rand, hour int64, values []string) ([]reading, []byte) {
+	var b bytes.Buffer
+	rs := make([]reading, len(values))
+	for j, text := range values {
+		ts := hour + int64(j)*60_000 + int64(r.IntN(1000))
+		v, _ := strconv.ParseFloat(text, 64)
+		rs[j] = reading{TS: ts, Value: v}
+		fmt.Fprintf(&b, "%d,%s\n", ts, text)
+	}
+	return rs, b.Bytes()
+}
+
+func readingsOfLines(r *rand.Rand, hour int64, lines int) ([]reading, []byte) {
+	values := make([]string, lines)
+	for j := range values {
+		values[j] = valueText(r, 0)
+	}
+	return readingsOf(r, hour, values)
+}
+
+// readingsOfSize makes an original of exactly size bytes (size ≥ 171):
+// a line is 15 bytes around a value of 4 to 6 characters.
+func readingsOfSize(r *rand.Rand, hour int64, size int) ([]reading, []byte) {
+	lines := (size + 20) / 21
+	extra := size - 19*lines // 0 ≤ extra ≤ 2×lines for size ≥ 171
+	values := make([]string, lines)
+	for j := range values {
+		w := 4 + min(2, extra)
+		extra -= w - 4
+		values[j] = valueText(r, w)
+	}
+	r.Shuffle(len(values), func(i, j int) { values[i], values[j] = values[j], values[i] })
+	return readingsOf(r, hour, values)
+}
+
+// wantParts is the lesson's rule on the originals in the order given:
+// add them one at a time, and close the part once their bytes reach
+// partBytes.
+func wantParts(origs []original, partBytes int64) [][]original {
+	var out [][]original
+	var cur []original
+	var sum int64
+	for _, o := range origs {
+		cur = append(cur, o)
+		if sum += int64(len(o.data)); sum >= partBytes {
+			out, cur, sum = append(out, cur), nil, 0
+		}
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
 	}
 	return out
 }
@@ -271,7 +383,7 @@ func compact(ctx context.Context, h *grader.Harness, c *hdfs.Client, n int, part
 		return nil, err
 	}
 	root := "/delab/" + h.Unique("smallfiles")
-	k := &compaction{in: root + "/drop", out: root + "/compacted", partBytes: partBytes, origs: generate(h.Seed(), n)}
+	k := &compaction{in: root + "/drop", out: root + "/compacted", partBytes: partBytes, origs: generate(h.Seed(), n, partBytes)}
 	start := time.Now()
 	if err := writeDrop(c, k.in, k.origs); err != nil {
 		return nil, err
@@ -770,7 +882,7 @@ func readIndex(c *hdfs.Client, out string) (map[string]entry, error) {
 			break
 		}
 		if err != nil {
-			return nil, grader.Unreadable("index.csv", "%v", err)
+			return nil, grader.Unreadable("index.csv", "%v (a name holding a comma or a double quote must be quoted, as encoding/csv writes it)", err)
 		}
 		first, err1 := strconv.Atoi(rec[2])
 		n, err2 := strconv.Atoi(rec[3])

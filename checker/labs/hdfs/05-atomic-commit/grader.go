@@ -5,6 +5,32 @@
 // it twice over the same day, and reads what is finally published with its
 // own client: the day must appear whole (with _SUCCESS) or not at all, hold
 // exactly the input, and leave no staging data behind.
+//
+// Boundary table: every rule the lesson and lab.yaml state, the input that
+// reaches its edge in every run whatever the seed (genDay places them),
+// and the check that judges it.
+//
+//	rule                                          input                                      check
+//	a day with no readings is published:          emptyDay: an empty input file              publish
+//	  date=<day>/_SUCCESS alone
+//	PartLines lines a part, no empty part at an   a device of exactly 2×PartLines readings   publish (and every
+//	  exact multiple                                                                           check's final read)
+//	the last part holds the rest                  a device of PartLines+1 readings: a last   publish
+//	                                                part of one line
+//	a device of a single reading                  a device of 1 reading                      publish
+//	parts hold the input lines, in input order,   devices interleaved in time order          publish
+//	  newline included
+//	_SUCCESS in the day's folder, last            every day; the checker lists after each    all-or-nothing
+//	                                                namespace change
+//	staging under <out>/_temporary/<attempt>      a crash after create #7 (every day has     crash-rerun
+//	                                                ≥ 8 files, so the crash always comes)
+//	a re-run publishes once, removes all of       the crashed attempt's files                crash-rerun
+//	  <out>/_temporary
+//	a re-run replaces, never merges: fewer files  the corrected day: the 2-part device gone,  rerun-replaces
+//	  than before, a part gone from a device        the PartLines+1 device down to PartLines
+//	                                                (its part-00001 gone), one new device
+//	a crash while staging keeps the old day       a crash after create #7 of the corrected   rerun-replaces
+//	                                                day (it has ≥ 8 files too)
 package atomiccommit
 
 import (
@@ -53,7 +79,8 @@ const (
 	// partLines is the lesson's PartLines.
 	partLines = 200
 	// crashAt is the create call the crash comes after: the 7th file of
-	// at least 11 (5 devices of 230 to 680 readings, 200 a part, and _SUCCESS).
+	// at least 10 of a first day (dayCounts: 2+2+1+2+2 parts and
+	// _SUCCESS) and 8 of a corrected one (1+1+2+2+1 parts and _SUCCESS).
 	crashAt = 7
 	// maxEntries bounds a listing of the learner's output.
 	maxEntries = 2000
@@ -69,6 +96,8 @@ type readings struct {
 	lines   []string
 	devices []string
 	want    layout
+	// text is the input file's bytes, as Publish reads them.
+	text []byte
 }
 
 func (r *readings) describe() string {
@@ -102,10 +131,41 @@ func newScenario(ctx context.Context, h *grader.Harness) (*scenario, error) {
 	return s, nil
 }
 
-// generate makes a day of readings of five devices, 230 to 680 each, in
-// time order; from, when given, is corrected instead: a tenth of its
-// readings get new watts, its first device is dropped and a new one added.
+// generate makes a day of readings (genDay), or corrects from, and
+// writes it to the local file name, where Publish reads it.
 func (s *scenario) generate(name string, from *readings) (*readings, error) {
+	r := genDay(s.rand, s.day, name, from)
+	if err := os.WriteFile(s.h.Path(name), r.text, 0o644); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// emptyDay is a day without readings: its input file is empty, and it
+// publishes as _SUCCESS alone.
+func (s *scenario) emptyDay(name string) (*readings, error) {
+	r := &readings{name: name, want: layout{"_SUCCESS": nil}}
+	if err := os.WriteFile(s.h.Path(name), nil, 0o644); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// dayCounts are the readings per device of a first day, in a seeded
+// order: exactly two parts' worth, one more than a part, a single
+// reading, and two of 230 to 680.
+func dayCounts(r *rand.Rand) []int {
+	counts := []int{2 * partLines, partLines + 1, 1, 230 + r.IntN(451), 230 + r.IntN(451)}
+	r.Shuffle(len(counts), func(i, j int) { counts[i], counts[j] = counts[j], counts[i] })
+	return counts
+}
+
+// genDay makes a day of readings of five devices, as many a device as
+// dayCounts says, in time order; from, when given, is corrected instead:
+// a tenth of its readings get new watts, its device of 2×PartLines
+// readings is dropped, its device of PartLines+1 loses its last reading
+// (and so its last part), and a new device, meter-41, has 1 to 199.
+func genDay(rnd *rand.Rand, dayText, name string, from *readings) *readings {
 	type reading struct {
 		device string
 		sec    int
@@ -115,33 +175,47 @@ func (s *scenario) generate(name string, from *readings) (*readings, error) {
 	if from == nil {
 		var ids []int
 		for used := map[int]bool{}; len(ids) < 5; {
-			if id := 1 + s.rand.IntN(40); !used[id] {
+			if id := 1 + rnd.IntN(40); !used[id] {
 				used[id] = true
 				ids = append(ids, id)
 			}
 		}
-		for _, id := range ids {
-			d := fmt.Sprintf("meter-%02d", id)
-			for range 230 + s.rand.IntN(451) {
-				all = append(all, reading{d, s.rand.IntN(86400), 100 + s.rand.IntN(2900)})
+		for k, n := range dayCounts(rnd) {
+			d := fmt.Sprintf("meter-%02d", ids[k])
+			for range n {
+				all = append(all, reading{d, rnd.IntN(86400), 100 + rnd.IntN(2900)})
 			}
 		}
 	} else {
-		drop := from.devices[0]
+		perDevice := map[string]int{}
+		for _, l := range from.lines {
+			perDevice[l[:strings.IndexByte(l, ',')]]++
+		}
+		var drop, shrink string
+		for _, d := range from.devices {
+			switch perDevice[d] {
+			case 2 * partLines:
+				drop = d
+			case partLines + 1:
+				shrink = d
+			}
+		}
+		seen := map[string]int{}
 		for _, l := range from.lines {
 			f := strings.Split(strings.TrimSuffix(l, "\n"), ",")
-			if f[0] == drop {
+			seen[f[0]]++
+			if f[0] == drop || (f[0] == shrink && seen[f[0]] == perDevice[f[0]]) {
 				continue
 			}
 			t, _ := time.Parse(time.RFC3339, f[1])
 			w, _ := strconv.Atoi(f[2])
-			if s.rand.IntN(10) == 0 {
-				w = 100 + s.rand.IntN(2900)
+			if rnd.IntN(10) == 0 {
+				w = 100 + rnd.IntN(2900)
 			}
 			all = append(all, reading{f[0], t.Hour()*3600 + t.Minute()*60 + t.Second(), w})
 		}
-		for range 230 + s.rand.IntN(451) {
-			all = append(all, reading{"meter-41", s.rand.IntN(86400), 100 + s.rand.IntN(2900)})
+		for range 1 + rnd.IntN(partLines-1) {
+			all = append(all, reading{"meter-41", rnd.IntN(86400), 100 + rnd.IntN(2900)})
 		}
 	}
 	sort.SliceStable(all, func(i, j int) bool {
@@ -150,7 +224,7 @@ func (s *scenario) generate(name string, from *readings) (*readings, error) {
 		}
 		return all[i].device < all[j].device
 	})
-	day, _ := time.Parse("2006-01-02", s.day)
+	day, _ := time.Parse("2006-01-02", dayText)
 	r := &readings{name: name, want: layout{"_SUCCESS": nil}}
 	byDevice := map[string][]string{}
 	var text strings.Builder
@@ -168,10 +242,8 @@ func (s *scenario) generate(name string, from *readings) (*readings, error) {
 			r.want[fmt.Sprintf("device=%s/part-%05d", d, p)] = []byte(strings.Join(lines[p*partLines:min(len(lines), (p+1)*partLines)], ""))
 		}
 	}
-	if err := os.WriteFile(s.h.Path(name), []byte(text.String()), 0o644); err != nil {
-		return nil, err
-	}
-	return r, nil
+	r.text = []byte(text.String())
+	return r
 }
 
 // healthy asks the NameNode (JMX) whether it is out of safe mode with all
@@ -562,6 +634,26 @@ func firstLine(b []byte) string {
 }
 
 func publish(ctx context.Context, h *grader.Harness) error {
+	e, err := newScenario(ctx, h)
+	if err != nil {
+		return err
+	}
+	empty, err := e.emptyDay("empty.csv")
+	if err != nil {
+		return err
+	}
+	h.Logf("wrote empty.csv: no readings of %s, a day with nothing measured; <out> is %s", e.day, e.out)
+	h.Logf("running Publish(client, \"empty.csv\", <out>, %q)", e.day)
+	if _, err := e.run(ctx, empty, 0, false); err != nil {
+		return err
+	}
+	if err := e.final(empty); err != nil {
+		var f *grader.Failure
+		if errors.As(err, &f) {
+			f.Message = "a day with no readings: " + f.Message
+		}
+		return err
+	}
 	s, err := newScenario(ctx, h)
 	if err != nil {
 		return err
@@ -646,7 +738,7 @@ func rerunReplaces(ctx context.Context, h *grader.Harness) error {
 	if err != nil {
 		return err
 	}
-	h.Logf("wrote corrected.csv, the same day corrected: %d readings with new watts, %s gone, meter-41 new: %s", changed(a, b), a.devices[0], b.describe())
+	h.Logf("wrote corrected.csv, the same day corrected: %d readings with new watts, %s; %s", changed(a, b), devicesChanged(a, b), b.describe())
 	h.Logf("running Publish(client, \"corrected.csv\", <out>, %q) over the published day, pausing it as before, and crashing it after its create #%d", s.day, crashAt)
 	crashed, err := s.run(ctx, b, crashAt, true, a, b)
 	if err != nil {
@@ -676,4 +768,34 @@ func changed(a, b *readings) int {
 		}
 	}
 	return n
+}
+
+// devicesChanged says which devices of a are gone in b, which lost a part,
+// and which are new.
+func devicesChanged(a, b *readings) string {
+	parts := func(r *readings) map[string]int {
+		n := map[string]int{}
+		for k := range r.want {
+			if d, _, ok := strings.Cut(k, "/"); ok {
+				n[strings.TrimPrefix(d, "device=")]++
+			}
+		}
+		return n
+	}
+	pa, pb := parts(a), parts(b)
+	var out []string
+	for _, d := range a.devices {
+		switch {
+		case pb[d] == 0:
+			out = append(out, d+" gone")
+		case pb[d] < pa[d]:
+			out = append(out, fmt.Sprintf("%s down from %d parts to %d", d, pa[d], pb[d]))
+		}
+	}
+	for _, d := range b.devices {
+		if pa[d] == 0 {
+			out = append(out, d+" new")
+		}
+	}
+	return fmt.Sprintf("%s: %d files where the day published has %d", strings.Join(out, ", "), len(b.want), len(a.want))
 }

@@ -59,6 +59,10 @@ func Publish(client *hdfs.Client, src, out, day string) error {
 		}
 	}
 	// _SUCCESS last: the staged day is complete.
+	// A day with no readings has no device folder: make the day's.
+	if err := client.MkdirAll(staged, 0o755); err != nil {
+		return err
+	}
 	if err := writeFile(client, staged+"/_SUCCESS", nil); err != nil {
 		return err
 	}

@@ -55,6 +55,10 @@ func Publish(client *hdfs.Client, src, out, day string) error {
 			}
 		}
 	}
+	// A day with no readings has no device folder: make the day's.
+	if err := client.MkdirAll(final, 0o755); err != nil {
+		return err
+	}
 	return writeFile(client, final+"/_SUCCESS", nil)
 }
 

@@ -53,6 +53,10 @@ func Publish(client *hdfs.Client, src, out, day string) error {
 			}
 		}
 	}
+	// A day with no readings has no device folder: make the day's.
+	if err := client.MkdirAll(staged, 0o755); err != nil {
+		return err
+	}
 	final := out + "/date=" + day
 	// A day published before (a re-run, a backfill) is moved aside first:
 	// rename does not replace a directory that has files in it.
