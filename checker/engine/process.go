@@ -325,14 +325,23 @@ func shareWithNobody(workDir, shareDir, runDir string) error {
 	if err := os.Chmod(shareDir, 0o711); err != nil {
 		return err
 	}
+	// A learner process already running (a check's first consumer, while a
+	// second one starts) may write under the shared folder meanwhile: a file
+	// gone before the walk reaches it (a temporary file renamed) is no error.
 	return filepath.WalkDir(shareDir, func(path string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
 		if path == shareDir {
 			return nil
 		}
-		return os.Lchown(path, nobody, nobody)
+		if err := os.Lchown(path, nobody, nobody); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
 	})
 }
 

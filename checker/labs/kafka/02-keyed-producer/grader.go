@@ -39,16 +39,67 @@ var Lab = grader.Lab{
 	},
 }
 
-// Events generates n events over devices, each device's Seq rising.
+// Boundary table: every rule the lesson (kafka/01) and lab.yaml state, the
+// input that exercises it in every run whatever the seed, and the check
+// that judges it. TestInputExercisesTheRules proves the inputs over 200
+// seeds, read back as the learner's Produce reads them.
+//
+//	rule                               | input placed in every run                        | check
+//	-----------------------------------+--------------------------------------------------+-----------------------------------------
+//	CreateTopic makes 6 partitions     | a fresh name                                     | topic: the grader's admin describes 6
+//	an existing match is fine          | the same name again                              | topic: no error
+//	a mismatch is an error, topic left | topics with 2 (fewer) and 12 (more) partitions   | topic: an error, partition count unchanged
+//	  alone                            |                                                  |
+//	every event exactly once, as JSON, | 3000 events, every (device, seq) distinct; every | once: each event once, every field equal,
+//	  every field                      |   kind                                           |   nothing that was not produced
+//	the key is the device; one         | 40 devices, all present, that sarama's default   | keyed: key == device; one partition per
+//	  partition per device, in order   |   partitioner spreads over all 6 partitions; a   |   device; seq rising with the offset
+//	                                   |   device first seen in the last 60 events, with  |
+//	                                   |   several there; a device seen once              |
+//	headers kind and content-type on   | 500 events over 10 devices, each of the kinds    | headers: both headers, exact values, on
+//	  every record                     |   reading, connect, disconnect present           |   every record
+//
+// Headers other than those two are allowed; the value of content-type is
+// exactly "application/json".
+
+// kinds are the kinds of events; readings are the most common.
+var kinds = []string{"reading", "reading", "reading", "connect", "disconnect"}
+
+// lateTail is how many events at the end may carry the late device.
+const lateTail = 60
+
+// Events generates n events over devices, each device's Seq rising. Every
+// device appears; device #devices (the late one) only among the last
+// lateTail events, at least three times; device #devices-1 exactly once;
+// every kind appears.
 func Events(seed uint64, n, devices int) []reference.Event {
 	r := rand.New(rand.NewPCG(seed, 61))
-	kinds := []string{"reading", "reading", "reading", "connect", "disconnect"}
+	late := devices - 1
+	picks := make([]int, n)
+	for i := range picks {
+		switch {
+		case i < devices-1:
+			picks[i] = i // every device but the late one
+		default:
+			picks[i] = r.IntN(devices - 2) // neither the late nor the single one
+		}
+	}
+	head := picks[:n-lateTail]
+	r.Shuffle(len(head), func(i, j int) { head[i], head[j] = head[j], head[i] })
+	tail := picks[n-lateTail:]
+	for i := range 3 + r.IntN(5) {
+		tail[i] = late
+	}
+	r.Shuffle(len(tail), func(i, j int) { tail[i], tail[j] = tail[j], tail[i] })
 	seq := map[string]int{}
 	out := make([]reference.Event, n)
-	for i := range out {
-		d := fmt.Sprintf("sensor-%02d", r.IntN(devices)+1)
+	for i, p := range picks {
+		d := fmt.Sprintf("sensor-%02d", p+1)
 		seq[d]++
 		out[i] = reference.Event{Device: d, Seq: seq[d], Kind: kinds[r.IntN(len(kinds))], At: 1_793_577_600_000 + int64(i)*250}
+	}
+	for i, at := range r.Perm(n)[:3] {
+		out[at].Kind = []string{"reading", "connect", "disconnect"}[i]
 	}
 	return out
 }
@@ -196,8 +247,15 @@ func once(ctx context.Context, h *grader.Harness) error {
 	if err != nil {
 		return err
 	}
+	produced := map[reference.Event]bool{}
+	for _, e := range events {
+		produced[e] = true
+	}
 	seen := map[reference.Event]record{}
 	for _, r := range recs {
+		if !produced[r.Event] {
+			return grader.Mismatch(fmt.Sprintf("partition %d offset %d holds an event that was never produced", r.Partition, r.Offset), "only the events given to Produce", fmt.Sprintf("%+v", r.Event))
+		}
 		if prev, dup := seen[r.Event]; dup {
 			return grader.Mismatch(fmt.Sprintf("%s is on the topic twice: partition %d offset %d and partition %d offset %d", show(r.Event), prev.Partition, prev.Offset, r.Partition, r.Offset), "each event once", "twice")
 		}

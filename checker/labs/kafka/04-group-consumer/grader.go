@@ -72,13 +72,92 @@ const (
 	settle = 2500 * time.Millisecond
 )
 
+// Boundary table: every rule the lesson (kafka/03) and lab.yaml state, the
+// input that exercises it in every run whatever the seed, and the check
+// that judges it. TestInputExercisesTheRules proves the inputs over 200
+// seeds, read back as the learner's consumer sees them (JSON, keyed).
+//
+//	rule                              | input placed in every run                        | check
+//	----------------------------------+--------------------------------------------------+------------------------------------------
+//	a new group starts at the first   | 4000 readings already on the topic; each         | from-the-start: every row = the grader's
+//	  record (offset 0 of each)       |   non-empty partition's offset 0 is a reading    |   totals of every reading produced
+//	a partition with no records holds | no meter hashes to partition 2 (sarama's default | all: lag counted per partition, the
+//	  nothing up                      |   partitioner): it stays empty                   |   empty one included; rows still exact
+//	every meter's row, every field    | 40 meters, all present; one seen once; one first | all: Readings, Watts and LastSeq of every
+//	  (readings, watts, last seq)     |   seen in the last reading of a produce call     |   row = the grader's; no row for a meter
+//	                                  |                                                  |   that sent nothing
+//	a replay is skipped (Seq not      | killed right after sink write #1500: that row is | no-double-count: no row counts a reading
+//	  above LastSeq), Seq == LastSeq  |   written, its offset not committed, so the      |   twice
+//	  included                        |   restart replays Seq == LastSeq first           |
+//	commit only after the write       | stopped dead as write #1500 begins, killed once  | no-loss: no row misses a reading
+//	                                  |   the committed offsets stop moving (> 1s)       |
+//	keep consuming through a          | a second member starts, 1000 more readings are   | rebalance: two members share the
+//	  rebalance, records in flight    |   produced at once, then 2000 more               |   partitions; every row exact at the end
+//
+// Watts are 100-2999 W and sum far below any int64 edge: the lab's totals
+// have no value edge beyond "every reading counted once".
+
+// emptyPartition is the partition no meter's key hashes to.
+const emptyPartition = 2
+
+// meterNames are the devices meters: meter-NN names whose key sarama's
+// default partitioner does not send to emptyPartition.
+var meterNames = func() []string {
+	hash := sarama.NewHashPartitioner("readings")
+	var out []string
+	for i := 1; len(out) < devices; i++ {
+		name := fmt.Sprintf("meter-%02d", i)
+		p, err := hash.Partition(&sarama.ProducerMessage{Key: sarama.StringEncoder(name)}, partitions)
+		if err != nil {
+			panic(err)
+		}
+		if p != emptyPartition {
+			out = append(out, name)
+		}
+	}
+	return out
+}()
+
+// lateMeter appears first in the last reading of the first produce call,
+// singleMeter only once in it (indexes into meterNames).
+const (
+	lateMeter   = devices - 1
+	singleMeter = devices - 2
+)
+
 // Readings generates n readings over the meters, continuing each meter's
-// Seq from seq (which it updates).
+// Seq from seq (which it updates). Every meter appears; in the first call
+// (seq empty) lateMeter only in the last reading, singleMeter only once.
 func Readings(seed uint64, n int, seq map[string]int) []reference.Reading {
 	r := rand.New(rand.NewPCG(seed, uint64(71+len(seq))))
+	first := len(seq) == 0
+	picks := make([]int, n)
+	for i := range picks {
+		switch {
+		case i < devices:
+			picks[i] = i
+		case first:
+			picks[i] = r.IntN(devices - 2) // neither the late nor the single meter
+		default:
+			picks[i] = r.IntN(devices)
+		}
+	}
+	if first {
+		// Every meter but the late one shuffled in; the late one last.
+		rest := picks[:0:0]
+		for _, p := range picks {
+			if p != lateMeter {
+				rest = append(rest, p)
+			}
+		}
+		r.Shuffle(len(rest), func(i, j int) { rest[i], rest[j] = rest[j], rest[i] })
+		picks = append(rest, lateMeter)
+	} else {
+		r.Shuffle(len(picks), func(i, j int) { picks[i], picks[j] = picks[j], picks[i] })
+	}
 	out := make([]reference.Reading, n)
-	for i := range out {
-		d := fmt.Sprintf("meter-%02d", r.IntN(devices)+1)
+	for i, m := range picks {
+		d := meterNames[m]
 		seq[d]++
 		out[i] = reference.Reading{Device: d, Seq: seq[d], Watts: 100 + r.IntN(2900)}
 	}
@@ -345,7 +424,7 @@ func (s *scenario) rows() (map[string]reference.Total, error) {
 }
 
 func show(t reference.Total) string {
-	return fmt.Sprintf("%d readings, %d W", t.Readings, t.Watts)
+	return fmt.Sprintf("%d readings, %d W, last seq %d", t.Readings, t.Watts, t.LastSeq)
 }
 
 // verify compares every row of the sink with the totals of what was
@@ -362,7 +441,7 @@ func (s *scenario) verify() error {
 	slices.Sort(meters)
 	wrong, first := 0, ""
 	for _, d := range meters {
-		if got := rows[d]; got.Readings != s.want[d].Readings || got.Watts != s.want[d].Watts {
+		if got := rows[d]; got != s.want[d] {
 			if wrong++; first == "" {
 				first = d
 			}
@@ -371,10 +450,13 @@ func (s *scenario) verify() error {
 	if wrong > 0 {
 		got, want := rows[first], s.want[first]
 		why := "readings were counted twice"
-		if got.Readings < want.Readings {
+		switch {
+		case got.Readings < want.Readings:
 			why = "readings were never counted"
-		} else if got.Readings == want.Readings {
+		case got.Readings == want.Readings && got.Watts != want.Watts:
 			why = "the watts do not add up"
+		case got.Readings == want.Readings:
+			why = "its LastSeq is not the Seq of its last reading"
 		}
 		return grader.Mismatch(fmt.Sprintf("%d of %d meters' rows in the sink are wrong (the sink counts %d readings; %d are on the topic); the first, %s: %s", wrong, len(meters), s.counted(), s.produced, first, why),
 			show(want), show(got))
@@ -469,7 +551,7 @@ func rebalance(ctx context.Context, h *grader.Harness) error {
 	if err != nil {
 		return err
 	}
-	if err := s.produceLogged(readings / 2); err != nil {
+	if err := s.produceLogged(readings / 4); err != nil {
 		return err
 	}
 	first, _ := s.start(ctx, "none")
@@ -477,8 +559,15 @@ func rebalance(ctx context.Context, h *grader.Harness) error {
 	if err := s.caughtUp(ctx, first); err != nil {
 		return err
 	}
+	// The rebalance comes with records in flight: produced as the second
+	// member starts, so that the first is reading them, its marks not yet
+	// committed, when the group takes partitions from it (joining takes
+	// the second member a few seconds, producing them a fraction of one).
 	second, _ := s.start(ctx, "none")
-	h.Logf("started a second Consume in the same group: a rebalance")
+	if err := s.produce(readings / 4); err != nil {
+		return err
+	}
+	h.Logf("started a second Consume in the same group and at once produced %d more readings: a rebalance while the first reads them", readings/4)
 	var sizes []int
 	err = poll(ctx, catchUp, []*grader.Process{first, second}, "when a second consumer joined the group (a rebalance)", func() (bool, error) {
 		sizes, err = s.members()

@@ -56,17 +56,76 @@ const (
 	quiet = 2 * time.Second
 )
 
+// Boundary table: every rule the lesson (kafka/04) and lab.yaml state, the
+// input that exercises it in every run whatever the seed, and the check
+// that judges it. TestInputExercisesTheRules proves the inputs over 200
+// seeds, read back as the learner's consumer sees them (JSON, keyed).
+//
+//	rule                              | input placed in every run                       | check
+//	----------------------------------+-------------------------------------------------+------------------------------------------
+//	each reading becomes transform's  | every meter; watts 100, 999, 1000, 1999, 2000,  | results: every field of every result =
+//	  result, every field             |   2999 (the band edges) in every produce call   |   the grader's Transform of its reading
+//	keyed by meter, one partition per | 30 meters that sarama's default partitioner     | results: key == meter; one partition per
+//	  meter, in order                 |   spreads over all 3 partitions; a meter first  |   meter; seq rising with the offset
+//	                                  |   seen in the last reading; one seen once       |
+//	each committed reading exactly    | 2000 / 3000 / 4000 readings                     | all three: each committed reading has
+//	  once                            |                                                 |   exactly one committed result
+//	aborted readings never become     | 12 input transactions of 250: the first (offset | committed-input: no result of an aborted
+//	  results (read_committed)        |   0 of every partition), two in a row (5, 6)    |   reading, the first one named with its
+//	                                  |   and the last are aborted; each spans all 3    |   transaction
+//	                                  |   input partitions                              |
+//	results and input offsets commit  | the process is stopped dead at transform call   | crash-in-the-txn: after the kill and a
+//	  together; a crash between       |   #1500 (results of the open transaction sent,  |   restart in the same group, exactly one
+//	  produce and commit loses nothing|   not committed), killed 1.5s later: longer     |   committed result per reading
+//	  and doubles nothing             |   than an auto-commit interval                  |
+//
+// Not judged, for want of a deterministic input: offsets committed outside
+// the transaction but right after CommitTxn (only a crash inside that
+// window shows it, and the grader can stop the process only inside
+// transform), and a transactional.id that changes on restart (the killed
+// process never comes back as a zombie to be fenced).
+
+// bandEdges are the watts at which transform's band changes, and the ends
+// of the range.
+var bandEdges = []int{100, 999, 1000, 1999, 2000, 2999}
+
 // Readings generates n readings over the meters, continuing each meter's
-// Seq from seq (which it updates).
+// Seq from seq (which it updates). Every meter appears: the one that
+// lateMeter names only in the last reading, the one singleMeter names
+// only once; each of bandEdges is the watts of some reading.
 func Readings(r *rand.Rand, n int, seq map[string]int) []reference.Reading {
+	picks := make([]int, n-1)
+	for i := range picks {
+		if i < devices-1 {
+			picks[i] = i // every meter but the late one
+		} else {
+			picks[i] = r.IntN(devices - 2) // never the single nor the late one
+		}
+	}
+	r.Shuffle(len(picks), func(i, j int) { picks[i], picks[j] = picks[j], picks[i] })
+	picks = append(picks, lateMeter)
 	out := make([]reference.Reading, n)
-	for i := range out {
-		d := fmt.Sprintf("meter-%02d", r.IntN(devices)+1)
+	for i, m := range picks {
+		d := fmt.Sprintf("meter-%02d", m+1)
 		seq[d]++
 		out[i] = reference.Reading{Device: d, Seq: seq[d], Watts: 100 + r.IntN(2900)}
 	}
+	for i, at := range r.Perm(n)[:len(bandEdges)] {
+		out[at].Watts = bandEdges[i]
+	}
 	return out
 }
+
+// lateMeter (0-based) appears only in the last reading of each produce
+// call, singleMeter only once in it.
+const (
+	lateMeter   = devices - 1
+	singleMeter = devices - 2
+)
+
+// abortedTxns are the input transactions committed-input aborts, out of
+// twelve: the first, two in a row, and the last.
+var abortedTxns = map[int]bool{0: true, 5: true, 6: true, 11: true}
 
 // Transform is what the harness gives the learner's Process.
 func Transform(r reference.Reading) reference.Usage {
@@ -87,12 +146,15 @@ type scenario struct {
 	rand           *rand.Rand
 	seq            map[string]int
 	want, aborted  []reference.Reading
-	processes      int
+	// txnOf is the input transaction of each reading produced: its index
+	// and how many the produce call had.
+	txnOf     map[string][2]int
+	processes int
 }
 
 func newScenario(h *grader.Harness) (*scenario, error) {
 	s := &scenario{h: h, brokers: h.Endpoints.KafkaBrokers, in: h.Unique("readings"), out: h.Unique("usage"), group: h.Unique("pipeline"),
-		rand: rand.New(rand.NewPCG(h.Seed(), 83)), seq: map[string]int{}}
+		rand: rand.New(rand.NewPCG(h.Seed(), 83)), seq: map[string]int{}, txnOf: map[string][2]int{}}
 	for _, t := range []string{s.in, s.out} {
 		if err := kafkacheck.CreateTopic(h, t, partitions); err != nil {
 			return nil, err
@@ -136,6 +198,7 @@ func (s *scenario) produce(n, batch int, abort map[int]bool) error {
 		part := readings[i*batch : min(n, (i+1)*batch)]
 		for _, r := range part {
 			p.Input() <- message(s.in, r)
+			s.txnOf[key(r.Device, r.Seq)] = [2]int{i, (n + batch - 1) / batch}
 		}
 		if abort[i] {
 			if err := p.AbortTxn(); err != nil {
@@ -264,7 +327,8 @@ func (s *scenario) exactlyOnce(got []result) error {
 		}
 	}
 	if fromAborted > 0 {
-		return grader.Failf("%d results come from readings whose transaction the input's producer aborted, the first: %s; a read_committed consumer never sees those", fromAborted, firstAborted)
+		t := s.txnOf[firstAborted]
+		return grader.Failf("%d results come from readings whose transaction the input's producer aborted, the first: %s (input transaction %d of %d, aborted); a read_committed consumer never sees those", fromAborted, firstAborted, t[0]+1, t[1])
 	}
 	missing, doubled := 0, 0
 	var first string
@@ -312,14 +376,25 @@ func results(ctx context.Context, h *grader.Harness) error {
 	if err := s.exactlyOnce(got); err != nil {
 		return err
 	}
-	// Judged in the order the readings were produced, so that the first
-	// wrong result shown does not depend on where a partitioner put it.
+	if err := judgeResults(s.want, got); err != nil {
+		return err
+	}
+	h.Logf("every result is transform's output for its reading, keyed by meter, each meter's in one partition, in order")
+	return nil
+}
+
+// judgeResults compares every result with the grader's Transform of its
+// reading, in the order the readings were produced, so that the first
+// wrong result shown does not depend on where a partitioner put it; then
+// each meter's results: one partition, in order. got is in partition and
+// offset order and holds exactly one result per reading of want.
+func judgeResults(readings []reference.Reading, got []result) error {
 	byReading := map[string]result{}
 	for _, r := range got {
 		byReading[key(r.Usage.Device, r.Usage.Seq)] = r
 	}
 	partitionOf := map[string]int32{}
-	for _, in := range s.want {
+	for _, in := range readings {
 		k := key(in.Device, in.Seq)
 		r, want := byReading[k], Transform(in)
 		if r.Usage != want {
@@ -333,7 +408,14 @@ func results(ctx context.Context, h *grader.Harness) error {
 		}
 		partitionOf[r.Key] = r.Partition
 	}
-	h.Logf("every result is transform's output for its reading, keyed by meter")
+	last := map[string]result{}
+	for _, r := range got {
+		if prev, ok := last[r.Key]; ok && r.Usage.Seq < prev.Usage.Seq {
+			return grader.Mismatch(fmt.Sprintf("%s's results are out of order in output partition %d", r.Key, r.Partition),
+				fmt.Sprintf("a seq after #%d", prev.Usage.Seq), fmt.Sprintf("#%d at offset %d, after #%d at offset %d", r.Usage.Seq, r.Offset, prev.Usage.Seq, prev.Offset))
+		}
+		last[r.Key] = r
+	}
 	return nil
 }
 
@@ -342,10 +424,10 @@ func committedInput(ctx context.Context, h *grader.Harness) error {
 	if err != nil {
 		return err
 	}
-	if err := s.produce(3_000, 250, map[int]bool{2: true, 5: true, 9: true}); err != nil {
+	if err := s.produce(3_000, 250, abortedTxns); err != nil {
 		return err
 	}
-	h.Logf("produced %d readings to %s in transactions of 250: %d committed, %d in three aborted transactions", len(s.want)+len(s.aborted), s.in, len(s.want), len(s.aborted))
+	h.Logf("produced %d readings to %s in 12 transactions of 250: %d committed, %d in the aborted transactions 1, 6, 7 and 12", len(s.want)+len(s.aborted), s.in, len(s.want), len(s.aborted))
 	got, err := s.run(ctx)
 	if err != nil {
 		return err
