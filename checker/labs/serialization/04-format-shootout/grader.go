@@ -73,8 +73,49 @@ const (
 	otherRounds = 3
 )
 
+// Boundary table: each rule of the lesson, the input that exercises it in
+// every run whatever the seed, and the check that judges it.
+//
+//	rule                                       input                                           check
+//	a missing temp is null (nil), never 0      edges[0]: temp null, first in Data and          files (checker decodes Measure's
+//	                                           decodeCases                                     files; learner's Decode of the
+//	a temp of 0 is a value, not null           edges[1]: temp 0                                checker's files), compared reading
+//	a fractional temp survives exactly         edges[2]: temp 12.34                            by reading
+//	battery spans 0 to 100                     edges[0], edges[1]: battery 0 and 100
+//	Bytes is the file's size after Close       every format's file                             sizes
+//	rounds calls of each, none fixed           Measure with 5 rounds, then 3                   timings
+//	the median, not the mean                   the last call of each op slowed to 4× + 1ms     timings
+//	one round's time, only that call           each call's own time and room, from inside      timings
+//	bars round(40 × bytes / largest)           sample: arrow 18.72, parquet 6.99 and 4.98      render
+//	bad input is an error, never a panic       badInput's cases, one valid and one bad each    bad-input
+//	no readings, nil or empty, is an error     Measure(nil) and Measure([]Reading{})           bad-input
+//
+// boundary_test.go reads the generated inputs back the way the learner's
+// code sees them and asserts the edges are there for 150 seeds.
+var edges = func() []reference.Reading {
+	zero, frac := 0.0, 12.34
+	return []reference.Reading{
+		{Temp: nil, Battery: 0},
+		{Temp: &zero, Battery: 100},
+		{Temp: &frac, Battery: 57},
+	}
+}()
+
+// withEdges puts the edge readings' temperature and battery into the first
+// readings of rs, keeping their devices and timestamps.
+func withEdges(rs []reference.Reading) []reference.Reading {
+	for i, e := range edges {
+		rs[i].Temp, rs[i].Battery = e.Temp, e.Battery
+		if e.Temp != nil {
+			v := *e.Temp
+			rs[i].Temp = &v
+		}
+	}
+	return rs
+}
+
 // Data is the grader's data set: 200 devices, one reading a second with
-// jitter, one temperature in ten missing.
+// jitter, one temperature in ten missing, the edge readings first.
 func Data(seed uint64) []reference.Reading {
 	r := rand.New(rand.NewPCG(seed, 41))
 	out := make([]reference.Reading, dataRows)
@@ -89,7 +130,7 @@ func Data(seed uint64) []reference.Reading {
 			out[i].Temp = &v
 		}
 	}
-	return out
+	return withEdges(out)
 }
 
 // call is one Encode or Decode call Measure made, as the checker's
@@ -212,18 +253,16 @@ func files(ctx context.Context, h *grader.Harness) error {
 }
 
 // decodeCases is the data the learner's Decode is given in files: a slice
-// of the seed's data with the values where decoders go wrong placed first,
-// whatever the seed — a missing temperature, a temperature of exactly 0
-// (which a decoder that reads null as zero cannot tell from it), the
-// battery's bounds and a fractional temperature.
+// of the seed's data with the edge readings first, whatever the seed — a
+// missing temperature, a temperature of exactly 0 (which a decoder that
+// reads null as zero cannot tell from it), the battery's bounds and a
+// fractional temperature.
 func decodeCases(seed uint64) []reference.Reading {
-	zero, frac := 0.0, 12.34
-	edges := []reference.Reading{
-		{Device: "ap-000", TS: 1_793_577_600_000, Battery: 0},
-		{Device: "ap-001", TS: 1_793_577_600_001, Temp: &zero, Battery: 100},
-		{Device: "ap-002", TS: 1_793_577_600_002, Temp: &frac, Battery: 57},
+	rs := Data(seed ^ 0xdec0de)[:1000]
+	for i := range edges {
+		rs[i].Device, rs[i].TS = fmt.Sprintf("ap-%03d", i), 1_793_577_600_000+int64(i)
 	}
-	return append(edges, Data(seed ^ 0xdec0de)[:997]...)
+	return rs
 }
 
 // judgeDecode gives the learner's Decode a file of each format the checker
