@@ -137,7 +137,7 @@ func TestTimingsWindow(t *testing.T) {
 		{"mean", ms(18.7), ms(34.7), "the mean of the rounds", false},
 		{"total", ms(93.5), ms(173.5), "the total of all rounds", false},
 		{"encode includes decode", ms(32), ms(21), "the clock ran across other work", false},
-		{"defer", 100, 80, "far shorter than any call", false},
+		{"defer", 100, 80, "shorter than even the fastest call", false},
 		{"decode's time as encode's", ms(21), ms(21), "the median of the calls of Decode", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -570,10 +570,10 @@ func diagnose(o op, all []op) string {
 			return fmt.Sprintf("; that is the median of the calls of %s", p.name)
 		}
 	}
-	lo, hi := o.window()
+	_, hi := o.window()
 	switch {
-	case o.reported < lo/10:
-		return "; that is far shorter than any call: did the clock stop before the call (defer evaluates its arguments at once)?"
+	case o.reported < slices.Min(o.took):
+		return "; that is shorter than even the fastest call: start the clock before the call and stop it after (defer evaluates its arguments at once)"
 	case o.reported > hi:
 		return "; the clock ran across other work too (another call, a file write): start it just before the call and stop it just after"
 	}
