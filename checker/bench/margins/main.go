@@ -229,6 +229,8 @@ func runTimed(ctx context.Context, root string, runs int, c *catalog.Catalog) er
 					}
 				}
 				slices.Sort(vals)
+				// The table prints when the lab is done; say how far it got.
+				fmt.Fprintf(os.Stderr, "margins: %s %s: %v\n", m.lab, dir, vals)
 				fmt.Fprintf(w, "%s %s\t%s\t%d\t%d\t%s\t%.2f\t%.2f\t%.2f\t\n", m.lab, m.check, dir, len(vals), passed, measure, vals[0], vals[len(vals)/2], vals[len(vals)-1])
 				if gi == 0 {
 					rightMin = min(rightMin, vals[0])
