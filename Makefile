@@ -83,9 +83,11 @@ bench:
 	$(GO) run ./checker/bench -repo .
 
 ## margins: peak memory of right and wrong solutions on the checks that judge
-## memory, with the limit lifted (10 seeds each); SERVICES=1 adds spark/02
+## memory, with the limit lifted, and how far right and wrong reports lie
+## from the window of serialization/04's timings (10 seeds each);
+## SERVICES=1 adds spark/02, ONLY=<regexp of "lab check"> narrows
 margins:
-	$(GO) run ./checker/bench/margins -repo . -runs $${RUNS:-10} $(if $(SERVICES),-services)
+	$(GO) run ./checker/bench/margins -repo . -runs $${RUNS:-10} $(if $(SERVICES),-services) $(if $(ONLY),-only '$(ONLY)')
 
 ## class-bench: grade a class of 6 checkouts (reference, starter, wrong,
 ## compile errors, hangs, panics) over every lab with warm services at

@@ -6,6 +6,9 @@ import (
 	"crypto/sha256"
 	"embed"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,6 +92,11 @@ func (e *Engine) build(ctx context.Context, work string, src Source, g *grader.L
 			return "", nil, err
 		}
 	}
+	if g.Wrap != nil {
+		if fail, err := applyWrap(learnerDir, files, g.Wrap, src.display()); fail != nil || err != nil {
+			return "", fail, err
+		}
+	}
 	if err := os.WriteFile(filepath.Join(work, "harness.go"), []byte(g.Harness), 0o644); err != nil {
 		return "", nil, err
 	}
@@ -126,6 +134,59 @@ func (e *Engine) build(ctx context.Context, work string, src Source, g *grader.L
 	}
 	return bin, nil, nil
 }
+
+// applyWrap renames, in the learner's copied files, the declarations of
+// the functions w wraps, and writes w's source beside them as the
+// learner's package (see grader.Wrap). Files that do not parse are left
+// alone: the compiler will say why.
+func applyWrap(learnerDir string, files []string, w *grader.Wrap, display string) (*report.BuildFailure, error) {
+	if slices.Contains(files, grader.WrapFile) {
+		msg := fmt.Sprintf("%s/%s: this file name is the checker's own; rename your file", display, grader.WrapFile)
+		return &report.BuildFailure{Output: msg, First: msg}, nil
+	}
+	pkg := ""
+	for _, f := range files {
+		path := filepath.Join(learnerDir, f)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		fset := token.NewFileSet()
+		file, err := parser.ParseFile(fset, f, data, parser.SkipObjectResolution)
+		if err != nil {
+			continue
+		}
+		if pkg == "" {
+			pkg = file.Name.Name
+		}
+		var at []int
+		for _, d := range file.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && slices.Contains(w.Funcs, fd.Name.Name) {
+				at = append(at, fset.Position(fd.Name.Pos()).Offset)
+			}
+		}
+		if len(at) == 0 {
+			continue
+		}
+		var out []byte
+		last := 0
+		for _, off := range at {
+			out = append(append(out, data[last:off]...), grader.WrappedPrefix...)
+			last = off
+		}
+		out = append(out, data[last:]...)
+		if err := os.WriteFile(path, out, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	if pkg == "" {
+		return nil, nil
+	}
+	source := packageClause.ReplaceAllString(w.Source, "package "+pkg)
+	return nil, os.WriteFile(filepath.Join(learnerDir, grader.WrapFile), []byte(source), 0o644)
+}
+
+var packageClause = regexp.MustCompile(`(?m)^package\s+\w+`)
 
 // moduleFiles returns the go.mod and go.sum (nil when there is none) to
 // build against: the trusted ones when set, else Source.ModuleDir's.
@@ -250,7 +311,15 @@ func compileFailure(out, display string) *report.BuildFailure {
 		if strings.HasPrefix(ln, "# ") {
 			continue
 		}
+		wrapped := strings.Contains(ln, "learner/"+grader.WrapFile)
+		ln = strings.ReplaceAll(ln, grader.WrappedPrefix, "")
 		ln = strings.ReplaceAll(ln, "learner/", display+"/")
+		if wrapped {
+			// The checker's wrappers in the learner's package call the
+			// learner's functions by the starter's signatures.
+			ln = strings.TrimPrefix(strings.TrimPrefix(ln, "./"), display+"/")
+			ln = "harness.go" + strings.TrimPrefix(ln, grader.WrapFile)
+		}
 		ln = strings.Replace(ln, "./"+display, display, 1)
 		if strings.HasPrefix(ln, "./harness.go") || strings.HasPrefix(ln, "harness.go") {
 			ln = strings.TrimPrefix(strings.TrimPrefix(ln, "./"), "harness.go")

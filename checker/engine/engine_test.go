@@ -148,6 +148,45 @@ func TestMissingFunctionBlamesTheSignatureNotTheHarness(t *testing.T) {
 	assert.Contains(t, res.Build.Output, "function names and signatures")
 }
 
+// wrapAnswer wraps the learner's Answer: 41 becomes 42.
+var wrapAnswer = &grader.Wrap{Funcs: []string{"Answer"}, Source: `package anything
+
+func Answer() string {
+	if a := delabWrappedAnswer(); a != "41" {
+		return a
+	}
+	return "42"
+}
+`}
+
+func gradeWrapped(t *testing.T, learner string) *report.Lab {
+	t.Helper()
+	lab, g := answerLab(time.Minute)
+	g.Wrap = wrapAnswer
+	e := &Engine{TempRoot: t.TempDir()}
+	return e.Grade(context.Background(), lab, g, Source{Dir: filepath.Join("testdata", "learners", learner), ModuleDir: repoRoot, Display: lab.Dir})
+}
+
+// TestWrapSeesTheLearnersOwnCalls: Run's call of Answer, inside the
+// learner's package, goes through the lab's wrapper.
+func TestWrapSeesTheLearnersOwnCalls(t *testing.T) {
+	res := gradeWrapped(t, "wrapped")
+	require.Nil(t, res.Build)
+	assert.Equal(t, report.Passed, res.Checks[0].Status, res.Checks[0].Message)
+}
+
+// TestWrapOfAnotherSignatureBlamesTheSignature: a wrapped function whose
+// signature is not the starter's is the learner's compile error, told in
+// the learner's names, not the renamed ones.
+func TestWrapOfAnotherSignatureBlamesTheSignature(t *testing.T) {
+	res := gradeWrapped(t, "wrappedbadsig")
+	require.NotNil(t, res.Build)
+	assert.Contains(t, res.Build.Output, "delab's harness (the code that calls yours)")
+	assert.Contains(t, res.Build.Output, "Answer")
+	assert.NotContains(t, res.Build.Output, grader.WrappedPrefix)
+	assert.NotContains(t, res.Build.Output, grader.WrapFile)
+}
+
 func TestChildProcessesAreKilledWithTheLearner(t *testing.T) {
 	lab, g := answerLab(2 * time.Second)
 	var pidFile string

@@ -45,7 +45,30 @@ type Lab struct {
 	// container networking. The registry (checker/registry) sets it to the
 	// services the lab's lab.yaml lists.
 	Kits []string
+	// Wrap, when set, lets the harness see the calls the learner's own
+	// code makes to some of its functions (Measure calling Encode).
+	Wrap *Wrap
 }
+
+// WrappedPrefix is what the build puts before the name of each function a
+// Wrap lists: the learner's func Encode becomes delabWrappedEncode.
+const WrappedPrefix = "delabWrapped"
+
+// Wrap puts trusted wrappers between the learner's code and some of its
+// own top-level functions. The build renames the learner's declaration of
+// each function in Funcs to WrappedPrefix+name (in place, so that line
+// numbers in compile errors stay the learner's) and compiles Source into
+// the learner's package as WrapFile, with its package clause replaced by
+// the learner's. Source declares each function in Funcs again, calling the
+// renamed one, so every call goes through it: the harness's, and the
+// learner's own from inside the package.
+type Wrap struct {
+	Funcs  []string
+	Source string
+}
+
+// WrapFile is the name Wrap.Source has in the learner's package.
+const WrapFile = "delab_wrap.go"
 
 // CheckFunc grades one check. It returns nil when the check passes, a
 // *Failure when the learner's code is at fault, and any other error when

@@ -11,7 +11,11 @@
 // memory (min, median, max) beside the check's real limit, and the two
 // margins: limit ÷ the highest right peak, the lowest wrong peak ÷ limit.
 //
-//	go run ./checker/bench/margins [-runs 10] [-services]
+//	go run ./checker/bench/margins [-runs 10] [-services] [-only regexp]
+//
+// It does the same for checks that judge reported times (serialization/04's
+// timings), printing how far inside its window a right solution's report
+// lies and how far outside a wrong one's falls.
 //
 // -services adds spark/02's in-spark check (needs Docker and the images;
 // one HDFS+Spark stack is started for all its runs).
@@ -19,20 +23,24 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"text/tabwriter"
+	"time"
 
 	tclog "github.com/testcontainers/testcontainers-go/log"
 
 	"github.com/delab-dev/delab/checker/catalog"
 	"github.com/delab-dev/delab/checker/engine"
 	"github.com/delab-dev/delab/checker/registry"
+	"github.com/delab-dev/delab/checker/report"
 	"github.com/delab-dev/delab/checker/services"
 	"github.com/delab-dev/delab/labs"
 	"github.com/delab-dev/delab/lessons"
@@ -64,17 +72,44 @@ var checks = []measured{
 	},
 }
 
+// timed is a check that judges reported times, and the solutions to run.
+type timed struct {
+	lab, check   string
+	right, wrong []string
+}
+
+var timedChecks = []timed{
+	{
+		lab: "serialization/04-format-shootout", check: "timings",
+		right: []string{"solution", "right/buffers-median-avg", "right/streaming-tabwriter"},
+		wrong: []string{
+			"wrong/defer-evaluates-now", "wrong/total-not-per-round", "wrong/encode-includes-decode",
+			"wrong/mean-not-median", "wrong/one-round", "wrong/fixed-rounds",
+			"wrong/times-of-another-format", "wrong/hard-coded-times",
+		},
+	},
+}
+
 func main() {
 	tclog.SetDefault(tclog.NewNoopLogger())
 	repo := flag.String("repo", ".", "the delab checkout")
 	runs := flag.Int("runs", 10, "seeds per solution")
 	withServices := flag.Bool("services", false, "also measure checks that need Docker (spark/02)")
+	only := flag.String("only", "", "measure only the checks whose \"<lab> <check>\" matches this regexp")
 	flag.Parse()
+	var err error
+	if selected, err = regexp.Compile(*only); err != nil {
+		fmt.Fprintln(os.Stderr, "margins: -only:", err)
+		os.Exit(2)
+	}
 	if err := run(context.Background(), *repo, *runs, *withServices); err != nil {
 		fmt.Fprintln(os.Stderr, "margins:", err)
 		os.Exit(1)
 	}
 }
+
+// selected matches the "<lab> <check>" of the checks to measure.
+var selected *regexp.Regexp
 
 func run(ctx context.Context, repo string, runs int, withServices bool) error {
 	root, err := filepath.Abs(repo)
@@ -88,7 +123,7 @@ func run(ctx context.Context, repo string, runs int, withServices bool) error {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "check\tsolution\truns\tmin MiB\tmedian MiB\tmax MiB\tlimit MiB\t\n")
 	for _, m := range checks {
-		if m.services && !withServices {
+		if m.services && !withServices || !selected.MatchString(m.lab+" "+m.check) {
 			continue
 		}
 		lab := c.Lab(m.lab)
@@ -136,7 +171,117 @@ func run(ctx context.Context, repo string, runs int, withServices bool) error {
 		w.Flush()
 		fmt.Printf("%s %s: limit ÷ highest right peak %.1f×, lowest wrong peak ÷ limit %.1f×\n\n", m.lab, m.check, float64(limit>>20)/rightMax, wrongMin/float64(limit>>20))
 	}
+	return runTimed(ctx, root, runs, c)
+}
+
+var (
+	// slackLine is the timings check's last line when it passes: how far
+	// inside its window the report nearest an edge lies.
+	slackLine = regexp.MustCompile(`nearest an edge: ([0-9.]+)× the tolerance inside`)
+	between   = regexp.MustCompile(`^between (\S+) and (\S+)$`)
+	calls     = regexp.MustCompile(`^(\d+) calls$`)
+)
+
+// runTimed grades each solution's timing check over runs seeds and prints,
+// for right solutions, how far inside its window the closest report lay
+// (in tolerances: ≥ 1 is inside the exact window, 0 the edge of the
+// tolerance), and for wrong ones how far outside the first failing report
+// lay: reported ÷ upper edge or lower edge ÷ reported, or the ratio of the
+// call counts when Measure made too few or too many calls.
+func runTimed(ctx context.Context, root string, runs int, c *catalog.Catalog) error {
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "check\tsolution\truns\tpassed\tmeasure\tmin\tmedian\tmax\t\n")
+	for _, m := range timedChecks {
+		if !selected.MatchString(m.lab + " " + m.check) {
+			continue
+		}
+		lab := c.Lab(m.lab)
+		if lab == nil {
+			return fmt.Errorf("no lab %s", m.lab)
+		}
+		only, _, err := lifted(lab, m.check)
+		if err != nil {
+			return err
+		}
+		e := &engine.Engine{}
+		g := registry.ByID(lab.ID)
+		rightMin, wrongMin := math.Inf(1), math.Inf(1)
+		for gi, group := range [][]string{m.right, m.wrong} {
+			for _, dir := range group {
+				src := engine.Source{Dir: filepath.Join(root, "checker", "labs", filepath.FromSlash(m.lab), dir), ModuleDir: root, Display: dir}
+				var vals []float64
+				passed, measure := 0, ""
+				for i := range runs {
+					e.Seed = uint64(1_000_003*i + 17)
+					ch := e.Grade(ctx, only, g, src).Checks[0]
+					if ch.Status == report.Passed {
+						passed++
+					}
+					v, what, err := timedMargin(ch, gi == 0)
+					if err != nil {
+						return fmt.Errorf("%s %s seed %d: %w (status %s: %s)", m.lab, dir, e.Seed, err, ch.Status, ch.Message)
+					}
+					vals = append(vals, v)
+					if measure == "" || measure == what {
+						measure = what
+					} else {
+						measure = "mixed"
+					}
+				}
+				slices.Sort(vals)
+				// The table prints when the lab is done; say how far it got.
+				fmt.Fprintf(os.Stderr, "margins: %s %s: %v\n", m.lab, dir, vals)
+				fmt.Fprintf(w, "%s %s\t%s\t%d\t%d\t%s\t%.2f\t%.2f\t%.2f\t\n", m.lab, m.check, dir, len(vals), passed, measure, vals[0], vals[len(vals)/2], vals[len(vals)-1])
+				if gi == 0 {
+					rightMin = min(rightMin, vals[0])
+				} else {
+					wrongMin = min(wrongMin, vals[0])
+				}
+			}
+		}
+		w.Flush()
+		fmt.Printf("%s %s: right reports lie at least %.2f tolerances inside their windows; wrong ones fail by at least %.2f×\n\n", m.lab, m.check, rightMin, wrongMin)
+	}
 	return nil
+}
+
+// timedMargin reads one graded timing check: for a right solution the
+// slack its passing log names, for a wrong one how far its failure lay
+// outside (1 or less would be a pass).
+func timedMargin(ch *report.Check, right bool) (float64, string, error) {
+	if right {
+		for _, l := range ch.Log {
+			if m := slackLine.FindStringSubmatch(l); m != nil {
+				v, err := strconv.ParseFloat(m[1], 64)
+				return v, "slack (tolerances)", err
+			}
+		}
+		return 0, "", fmt.Errorf("the check's log names no slack")
+	}
+	if ch.Status == report.Passed {
+		return 0, "passed!", nil
+	}
+	if m := calls.FindStringSubmatch(ch.Expected); m != nil {
+		if n := calls.FindStringSubmatch(ch.Actual); n != nil {
+			a, _ := strconv.ParseFloat(m[1], 64)
+			b, _ := strconv.ParseFloat(n[1], 64)
+			return max(a, b) / max(min(a, b), 0.5), "call count ×", nil
+		}
+	}
+	m := between.FindStringSubmatch(ch.Expected)
+	if m == nil {
+		return 0, "", fmt.Errorf("the failure shows no window: expected %q", ch.Expected)
+	}
+	lo, err1 := time.ParseDuration(m[1])
+	hi, err2 := time.ParseDuration(m[2])
+	got, err3 := time.ParseDuration(ch.Actual)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return 0, "", err
+	}
+	if got > hi {
+		return float64(got) / float64(hi), "outside ×", nil
+	}
+	return float64(lo) / float64(max(got, 1)), "outside ×", nil
 }
 
 // lifted returns a copy of lab with only the named check, its memory
