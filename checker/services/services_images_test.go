@@ -61,7 +61,7 @@ func TestEveryCatalogServiceHasOneDefinition(t *testing.T) {
 // Warm containers are found again by name: the name of a service's warm
 // container must only change when its definition does.
 func TestWarmNameIsStable(t *testing.T) {
-	assert.Equal(t, "delab-warm-kafka-161c9c1ece", WarmName(catalog.Kafka, "apache/kafka:4.2.0"))
+	assert.Equal(t, "delab-warm-kafka-8b9376a151", WarmName(catalog.Kafka, "apache/kafka:4.2.0"))
 	assert.NotEqual(t, WarmName(catalog.Kafka, "apache/kafka:4.2.0"), WarmName(catalog.Kafka, "apache/kafka:4.2.1"))
 }
 
