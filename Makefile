@@ -85,7 +85,7 @@ bench:
 ## margins: peak memory of right and wrong solutions on the checks that judge
 ## memory, with the limit lifted, and how far right and wrong reports lie
 ## from the window of serialization/04's timings (10 seeds each);
-## SERVICES=1 adds spark/02, ONLY=<regexp of "lab check"> narrows
+## SERVICES=1 adds spark/02 in-spark and kafka/03 throughput, ONLY=<regexp of "lab check"> narrows
 margins:
 	$(GO) run ./checker/bench/margins -repo . -runs $${RUNS:-10} $(if $(SERVICES),-services) $(if $(ONLY),-only '$(ONLY)')
 

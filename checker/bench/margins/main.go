@@ -17,8 +17,13 @@
 // timings), printing how far inside its window a right solution's report
 // lies and how far outside a wrong one's falls.
 //
-// -services adds spark/02's in-spark check (needs Docker and the images;
-// one HDFS+Spark stack is started for all its runs).
+// And for checks that judge a rate against a reference run on the same
+// service (kafka/03's throughput), it prints the learner's share of the
+// reference's rate for right and wrong solutions beside the threshold.
+//
+// -services adds spark/02's in-spark check and kafka/03's throughput
+// (need Docker and the images; one stack per lab is started for all its
+// runs).
 package main
 
 import (
@@ -87,6 +92,26 @@ var timedChecks = []timed{
 			"wrong/mean-not-median", "wrong/one-round", "wrong/fixed-rounds",
 			"wrong/times-of-another-format", "wrong/hard-coded-times",
 		},
+	},
+}
+
+// rated is a check that judges a rate as a share of a reference run's.
+type rated struct {
+	lab, check   string
+	right, wrong []string
+	threshold    float64
+	// share finds the learner's share of the reference's rate in the
+	// check's log (passed) or message (failed).
+	share *regexp.Regexp
+}
+
+var ratedChecks = []rated{
+	{
+		lab: "kafka/03-reliable-producer", check: "throughput",
+		right:     []string{"solution"},
+		wrong:     []string{"wrong/sync-one-by-one"},
+		threshold: 0.25,
+		share:     regexp.MustCompile(`(?:reached|under|yours: [0-9]+ events/s \(the faster of two\),) ([0-9.]+)× the reference`),
 	},
 }
 
@@ -171,7 +196,85 @@ func run(ctx context.Context, repo string, runs int, withServices bool) error {
 		w.Flush()
 		fmt.Printf("%s %s: limit ÷ highest right peak %.1f×, lowest wrong peak ÷ limit %.1f×\n\n", m.lab, m.check, float64(limit>>20)/rightMax, wrongMin/float64(limit>>20))
 	}
-	return runTimed(ctx, root, runs, c)
+	if err := runTimed(ctx, root, runs, c); err != nil {
+		return err
+	}
+	if !withServices {
+		return nil
+	}
+	return runRated(ctx, root, runs, c)
+}
+
+// runRated grades each solution's rate check over runs seeds on one warm
+// stack and prints the learner's share of the reference's rate (min,
+// median, max) beside the threshold, then the margins: the lowest right
+// share ÷ threshold and threshold ÷ the highest wrong share. A wrong run
+// stopped at its time budget reports an upper bound on its share.
+func runRated(ctx context.Context, root string, runs int, c *catalog.Catalog) error {
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "check\tsolution\truns\tpassed\tmin share\tmedian share\tmax share\tthreshold\t\n")
+	for _, m := range ratedChecks {
+		if !selected.MatchString(m.lab + " " + m.check) {
+			continue
+		}
+		lab := c.Lab(m.lab)
+		if lab == nil {
+			return fmt.Errorf("no lab %s", m.lab)
+		}
+		only, _, err := lifted(lab, m.check)
+		if err != nil {
+			return err
+		}
+		stack, err := services.Start(ctx, lab.Services, services.StackOptions{})
+		if err != nil {
+			return err
+		}
+		defer stack.Terminate(context.WithoutCancel(ctx))
+		e := &engine.Engine{Services: kept{stack}}
+		g := registry.ByID(lab.ID)
+		rightMin, wrongMax := math.Inf(1), 0.0
+		for gi, group := range [][]string{m.right, m.wrong} {
+			for _, dir := range group {
+				src := engine.Source{Dir: filepath.Join(root, "checker", "labs", filepath.FromSlash(m.lab), dir), ModuleDir: root, Display: dir}
+				var vals []float64
+				passed := 0
+				for i := range runs {
+					e.Seed = uint64(1_000_003*i + 17)
+					ch := e.Grade(ctx, only, g, src).Checks[0]
+					if ch.Status == report.Passed {
+						passed++
+					}
+					v, err := shareOf(ch, m.share)
+					if err != nil {
+						return fmt.Errorf("%s %s seed %d: %w (status %s: %s)", m.lab, dir, e.Seed, err, ch.Status, ch.Message)
+					}
+					vals = append(vals, v)
+				}
+				slices.Sort(vals)
+				fmt.Fprintf(os.Stderr, "margins: %s %s: %v\n", m.lab, dir, vals)
+				fmt.Fprintf(w, "%s %s\t%s\t%d\t%d\t%.3f\t%.3f\t%.3f\t%.2f\t\n", m.lab, m.check, dir, len(vals), passed, vals[0], vals[len(vals)/2], vals[len(vals)-1], m.threshold)
+				if gi == 0 {
+					rightMin = min(rightMin, vals[0])
+				} else {
+					wrongMax = max(wrongMax, vals[len(vals)-1])
+				}
+			}
+		}
+		w.Flush()
+		fmt.Printf("%s %s: lowest right share ÷ threshold %.1f×, threshold ÷ highest wrong share %.1f×\n\n", m.lab, m.check, rightMin/m.threshold, m.threshold/wrongMax)
+	}
+	return nil
+}
+
+// shareOf reads the learner's share of the reference's rate from a graded
+// check: its log when it passed, its message when it failed.
+func shareOf(ch *report.Check, re *regexp.Regexp) (float64, error) {
+	for _, l := range append([]string{ch.Message}, ch.Log...) {
+		if m := re.FindStringSubmatch(l); m != nil {
+			return strconv.ParseFloat(m[1], 64)
+		}
+	}
+	return 0, fmt.Errorf("the check names no share of the reference's rate")
 }
 
 var (
