@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -87,7 +88,9 @@ const (
 //	the median, not the mean                   the last call of each op slowed to 4× + 1ms     timings
 //	one round's time, only that call           each call's own time and room, from inside      timings
 //	bars round(40 × bytes / largest)           sample: arrow 18.72, parquet 6.99 and 4.98      render
+//	times as Go durations, within 1%           every sample time, parsed by time.ParseDuration  render
 //	bad input is an error, never a panic       badInput's cases, one valid and one bad each    bad-input
+//	columns compared by name, not only type    an IPC file with temp renamed temperature       bad-input
 //	no readings, nil or empty, is an error     Measure(nil) and Measure([]Reading{})           bad-input
 //
 // boundary_test.go reads the generated inputs back the way the learner's
@@ -709,6 +712,10 @@ func badInput(ctx context.Context, h *grader.Harness) error {
 	if err != nil {
 		return err
 	}
+	renamed, err := renamedArrow(enc["arrow"])
+	if err != nil {
+		return err
+	}
 	cases := []badCase{
 		{"json", "valid JSON Lines", enc["json"], true},
 		{"json", "a reading whose ts is the string \"yesterday\"", jsonBad, false},
@@ -718,6 +725,7 @@ func badInput(ctx context.Context, h *grader.Harness) error {
 		{"avro", "a container file cut in half", enc["avro"][:len(enc["avro"])/2], false},
 		{"arrow", "a valid IPC file", enc["arrow"], true},
 		{"arrow", "an IPC file cut in half", enc["arrow"][:len(enc["arrow"])/2], false},
+		{"arrow", "an IPC file whose temp column, of the same type, is named temperature", renamed, false},
 		{"parquet-snappy", "a valid Parquet file", enc["parquet-snappy"], true},
 		{"parquet-snappy", "a Parquet file cut in half", enc["parquet-snappy"][:len(enc["parquet-snappy"])/2], false},
 		{"parquet-zstd", "a valid Parquet file", enc["parquet-zstd"], true},
@@ -731,7 +739,7 @@ func badInput(ctx context.Context, h *grader.Harness) error {
 		}
 		args = append(args, c.format, p)
 	}
-	h.Logf("running Decode on %d inputs: one valid and one bad for each format", len(cases))
+	h.Logf("running Decode on %d inputs: a valid one and at least one bad one for each format", len(cases))
 	res, err := h.Run(ctx, grader.RunOptions{Args: args})
 	if err != nil {
 		return err
@@ -780,6 +788,53 @@ func badInput(ctx context.Context, h *grader.Harness) error {
 		h.Logf("no readings (%s) → error: %s", what, msgs[i])
 	}
 	return nil
+}
+
+// renamedArrow rewrites a valid IPC file with its temp column renamed
+// temperature: every type and value the same, so only a decoder that
+// compares the columns' names, not just their types, rejects it.
+func renamedArrow(valid []byte) ([]byte, error) {
+	r, err := ipc.NewFileReader(bytes.NewReader(valid))
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	fields := slices.Clone(r.Schema().Fields())
+	i := slices.IndexFunc(fields, func(f arrow.Field) bool { return f.Name == "temp" })
+	if i < 0 {
+		return nil, errors.New("the reference's Arrow file has no temp column")
+	}
+	fields[i].Name = "temperature"
+	schema := arrow.NewSchema(fields, nil)
+	var out seekBuffer
+	fw, err := ipc.NewFileWriter(&out, ipc.WithSchema(schema))
+	if err != nil {
+		return nil, err
+	}
+	for k := range r.NumRecords() {
+		rec, err := r.Record(k)
+		if err != nil {
+			return nil, err
+		}
+		if err := fw.Write(array.NewRecord(schema, rec.Columns(), rec.NumRows())); err != nil {
+			return nil, err
+		}
+	}
+	if err := fw.Close(); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// seekBuffer is the io.WriteSeeker the IPC file writer asks for; it only
+// ever asks where it is (Seek(0, io.SeekCurrent)).
+type seekBuffer struct{ bytes.Buffer }
+
+func (b *seekBuffer) Seek(offset int64, whence int) (int64, error) {
+	if offset != 0 || whence != io.SeekCurrent {
+		return 0, errors.New("seekBuffer only tells its position")
+	}
+	return int64(b.Len()), nil
 }
 
 // otherParquet is a valid Parquet file of another schema: ts as strings.
