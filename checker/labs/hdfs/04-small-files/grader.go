@@ -17,7 +17,9 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -114,6 +116,8 @@ type original struct {
 //	first/count point at the original's records  the first original of every part            index
 //	the drop's objects fall ≥50×, originals      500 files in one directory                  namespace
 //	  gone from the NameNode's counters
+//	every file closed before the first delete    the same drop, its NameNode calls recorded  namespace
+//	  of an original                               in order by the harness
 //
 // generate makes n per-device files of one hour, with seeded device ids,
 // line counts and values: "<unix ms>,<value>\n" lines. Device ids grow, so
@@ -370,6 +374,10 @@ type compaction struct {
 	origs     []original
 	before    nameNode // after the checker's drop, before Compact
 	after     nameNode // once Compact has returned
+	// calls are the NameNode calls that changed the namespace during
+	// Compact, "<method> <path>", in the order the NameNode got them
+	// (recorded by the harness around the client it gave Compact).
+	calls []string
 }
 
 func client(h *grader.Harness) (*hdfs.Client, error) {
@@ -395,8 +403,24 @@ func compact(ctx context.Context, h *grader.Harness, c *hdfs.Client, n int, part
 		return nil, err
 	}
 	h.Logf("running Compact(client, %q, %q, partBytes=%d); %s does not exist yet", k.in, k.out, partBytes, k.out)
-	if _, err := h.Run(ctx, grader.RunOptions{Args: []string{"compact", k.in, k.out, strconv.FormatInt(partBytes, 10)}}); err != nil {
+	// The learner's process may run as another user: the folder is open
+	// to it, and the log is read only after the process is gone.
+	callDir := h.Path(h.Unique("calls"))
+	if err := os.MkdirAll(callDir, 0o777); err != nil {
+		return nil, err
+	}
+	_ = os.Chmod(callDir, 0o777)
+	callLog := filepath.Join(callDir, "calls.log")
+	if _, err := h.Run(ctx, grader.RunOptions{Args: []string{"compact", k.in, k.out, strconv.FormatInt(partBytes, 10), callLog}}); err != nil {
 		return nil, blame(ctx, h, err)
+	}
+	data, err := os.ReadFile(callLog)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	k.calls = strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	if len(data) == 0 {
+		k.calls = nil
 	}
 	if k.after, err = readNameNode(ctx, h.Endpoints.HDFSWebUI); err != nil {
 		return nil, err
@@ -433,7 +457,41 @@ func namespace(ctx context.Context, h *grader.Harness) error {
 	if err != nil {
 		return err
 	}
-	return blame(ctx, h, judgeNamespace(h, c, k))
+	if err := judgeNamespace(h, c, k); err != nil {
+		return blame(ctx, h, err)
+	}
+	return judgeOrder(h, k)
+}
+
+// judgeOrder holds Compact to the lesson's order: close every part and
+// the index, and only then delete the originals. The end state of a
+// Compact that deletes each original as soon as it is copied, while its
+// part is still open, is the same; the order of its NameNode calls is
+// not. A crash between the two would lose the original's only copy.
+func judgeOrder(h *grader.Harness, k *compaction) error {
+	firstGone, lastClose := -1, -1
+	for i, c := range k.calls {
+		method, path, _ := strings.Cut(c, " ")
+		inDrop := path == k.in || strings.HasPrefix(path, k.in+"/")
+		switch {
+		case (method == "delete" || method == "rename" || method == "rename2") && inDrop && firstGone < 0:
+			firstGone = i
+		case method == "complete":
+			lastClose = i
+		}
+	}
+	if firstGone < 0 {
+		return fmt.Errorf("the harness recorded no delete of the drop in %d NameNode calls, yet the drop is gone", len(k.calls))
+	}
+	if lastClose > firstGone {
+		_, gone, _ := strings.Cut(k.calls[firstGone], " ")
+		_, closed, _ := strings.Cut(k.calls[lastClose], " ")
+		return grader.Mismatch(fmt.Sprintf("Compact removed %s (NameNode call %d of %d) before it closed %s (call %d): an original was gone before everything written from it was closed, so a crash in between loses its only complete copy",
+			gone, firstGone+1, len(k.calls), closed, lastClose+1),
+			"every part and index.csv closed, then the originals deleted", fmt.Sprintf("a delete at call %d, a close at call %d", firstGone+1, lastClose+1))
+	}
+	h.Logf("every file Compact wrote was closed (NameNode call %d of %d) before it first removed anything of the drop (call %d)", lastClose+1, len(k.calls), firstGone+1)
+	return nil
 }
 
 // objects counts what the NameNode keeps in memory for a tree: one object
