@@ -37,7 +37,7 @@ vet:
 ## sweep: grade every reference with SEEDS seeds (default 50; a fifth of
 ## them, at least 2, for service labs) and every wrong solution with up to 5,
 ## in the process sandbox. Long (an hour or more with the service labs): run it
-## before resolving grader work; CI's make test runs a sample of 4 and 2 seeds.
+## before resolving grader work; CI's make test runs a sample of 4 and 1 seeds.
 ## LABS=<regexp> narrows it, e.g. LABS='^(start|serialization)$$'.
 SEEDS ?= 50
 LABS ?= .

@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -34,6 +35,9 @@ type Engine struct {
 	OutputLimit int
 	// PollEvery is how often resident memory is sampled (default 10ms).
 	PollEvery time.Duration
+	// StuckGrace is how long a check function may run on after the lab's
+	// time limit or an interrupt before it is abandoned (default 30s).
+	StuckGrace time.Duration
 	// TempRoot is where run folders (and, without BuildRoot, build
 	// folders) are made; os.TempDir() when empty.
 	TempRoot string
@@ -299,16 +303,23 @@ func (e *Engine) runCheck(ctx context.Context, lab *catalog.Lab, c *catalog.Chec
 	if session != nil {
 		h.Faults = session
 	}
+	abandoned := false
 	defer func() {
-		h.RunCleanups()
+		if abandoned {
+			// The check function still runs: its cleanups may be what
+			// unblocks it, but they must not hold the grading either.
+			cleaned := make(chan struct{})
+			go func() { defer close(cleaned); defer func() { _ = recover() }(); h.RunCleanups() }()
+			select {
+			case <-cleaned:
+			case <-time.After(e.stuckGrace()):
+			}
+		} else {
+			h.RunCleanups()
+		}
 		out.Duration = report.Sec(time.Since(start))
 		out.Log = append([]string{}, h.Log()...)
 		out.LearnerOutput = h.Output()
-		if p := recover(); p != nil {
-			out.Status = report.Error
-			out.Message = fmt.Sprintf("the checker itself crashed (not your fault): %v", p)
-			out.Log = append(out.Log, string(debug.Stack()))
-		}
 		if out.Status == report.Failed {
 			out.Hint = c.Hints[0]
 		}
@@ -316,7 +327,48 @@ func (e *Engine) runCheck(ctx context.Context, lab *catalog.Lab, c *catalog.Chec
 			out.Points = c.Points
 		}
 	}()
-	err = fn(ctx, h)
+	// The check runs on its own goroutine so that a grader call that does
+	// not honour ctx (a service client without contexts, a stuck read)
+	// cannot hold the grading past the lab's time limit: once ctx ends,
+	// the check has stuckGrace to return before it is abandoned and
+	// reported as the checker's error.
+	type result struct {
+		err   error
+		panic any
+		stack []byte
+	}
+	done := make(chan result, 1)
+	go func() {
+		var got result
+		defer func() {
+			if p := recover(); p != nil {
+				got.panic, got.stack = p, debug.Stack()
+			}
+			done <- got
+		}()
+		got.err = fn(ctx, h)
+	}()
+	var got result
+	select {
+	case got = <-done:
+	case <-ctx.Done():
+		select {
+		case got = <-done:
+		case <-time.After(e.stuckGrace()):
+			abandoned = true
+			out.Status = report.Error
+			out.Message = fmt.Sprintf("the checker did not stop within %s of the lab's time limit or an interrupt (not your fault): %v", e.stuckGrace(), context.Cause(ctx))
+			h.Logf("abandoned the check; its goroutines:\n%s", stuckStacks())
+			return out
+		}
+	}
+	if got.panic != nil {
+		out.Status = report.Error
+		out.Message = fmt.Sprintf("the checker itself crashed (not your fault): %v", got.panic)
+		h.Logf("%s", got.stack)
+		return out
+	}
+	err = got.err
 	var f *grader.Failure
 	switch {
 	case err == nil:
@@ -380,6 +432,25 @@ func (e *Engine) outputLimit() int {
 		return e.OutputLimit
 	}
 	return 2048
+}
+
+func (e *Engine) stuckGrace() time.Duration {
+	if e.StuckGrace > 0 {
+		return e.StuckGrace
+	}
+	return 30 * time.Second
+}
+
+// stuckStacks is every goroutine's stack, cut to a size a report can
+// hold: what an abandoned check was blocked on.
+func stuckStacks() string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	const most = 64 << 10
+	if len(buf) > most {
+		return string(buf[:most]) + "\n[... cut]"
+	}
+	return string(buf)
 }
 
 func (e *Engine) pollEvery() time.Duration {

@@ -244,6 +244,41 @@ func TestGraderPanicIsACheckerErrorNotTheLearnersFault(t *testing.T) {
 	assert.Empty(t, res.Checks[0].Hint)
 }
 
+// A grader call that ignores ctx (colinmarc/hdfs takes no context) must
+// not hold the grading past the lab's time limit: the check is abandoned
+// after StuckGrace and reported as the checker's error, with the stacks.
+func TestStuckCheckerIsAbandonedAfterTheTimeLimit(t *testing.T) {
+	lab, g := answerLab(time.Second)
+	lab.Timeout = catalog.Duration(2 * time.Second)
+	never := make(chan struct{})
+	defer close(never)
+	cleaned := make(chan struct{})
+	g.Checks["answer"] = func(ctx context.Context, h *grader.Harness) error {
+		h.Cleanup(func() { close(cleaned) })
+		h.Logf("about to block without ctx")
+		<-never
+		return nil
+	}
+	start := time.Now()
+	res := (&Engine{TempRoot: t.TempDir(), StuckGrace: 500 * time.Millisecond}).Grade(context.Background(), lab, g, Source{Dir: "testdata/learners/ok", ModuleDir: repoRoot})
+	took := time.Since(start)
+	assert.Less(t, took, 20*time.Second)
+	assert.GreaterOrEqual(t, took, 2*time.Second, "not abandoned before the time limit")
+	c := res.Checks[0]
+	assert.Equal(t, report.Error, c.Status)
+	assert.Contains(t, c.Message, "did not stop within 500ms")
+	assert.Contains(t, c.Message, "not your fault")
+	assert.Empty(t, c.Hint)
+	require.Len(t, c.Log, 2)
+	assert.Equal(t, "about to block without ctx", c.Log[0])
+	assert.Contains(t, c.Log[1], "TestStuckCheckerIsAbandonedAfterTheTimeLimit", "the log holds the stuck goroutine's stack")
+	select {
+	case <-cleaned:
+	default:
+		t.Fatal("the abandoned check's cleanups did not run")
+	}
+}
+
 func TestEmptyLabFolder(t *testing.T) {
 	lab, g := answerLab(time.Second)
 	res := (&Engine{TempRoot: t.TempDir()}).Grade(context.Background(), lab, g, Source{Dir: t.TempDir(), ModuleDir: repoRoot, Display: lab.Dir})

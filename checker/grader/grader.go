@@ -172,7 +172,8 @@ type Harness struct {
 	// service-free labs.
 	Faults Faults
 	log    []string
-	// mu guards output: processes started with Start end concurrently.
+	// mu guards output and log: processes started with Start end
+	// concurrently, and an abandoned check may still log.
 	mu       sync.Mutex
 	output   []string
 	cleanups []func()
@@ -197,6 +198,8 @@ func (h *Harness) Seed() uint64 { return h.seed }
 
 // Logf records one line of what the checker is doing.
 func (h *Harness) Logf(format string, args ...any) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	h.log = append(h.log, fmt.Sprintf(format, args...))
 }
 
@@ -305,7 +308,11 @@ func (h *Harness) RunCleanups() {
 }
 
 // Log returns the checker's log lines so far.
-func (h *Harness) Log() []string { return h.log }
+func (h *Harness) Log() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.log...)
+}
 
 // Output returns everything the learner's processes printed, in the order
 // they ended.
