@@ -481,7 +481,11 @@ func judgeOrder(h *grader.Harness, k *compaction) error {
 		}
 	}
 	if firstGone < 0 {
-		return fmt.Errorf("the harness recorded no delete of the drop in %d NameNode calls, yet the drop is gone", len(k.calls))
+		// The drop is gone, so something removed it: not the client
+		// Compact was given, whose every call the harness records. The
+		// lesson asks for that client because the order is judged on it.
+		return grader.Mismatch(fmt.Sprintf("the drop %s is gone, but none of the %d NameNode calls made through the client Compact was given removed it: use the client you are given, which is how the checker sees in what order files were closed and removed", k.in, len(k.calls)),
+			"the originals deleted through Compact's client", "no delete or rename of the drop through it")
 	}
 	if lastClose > firstGone {
 		_, gone, _ := strings.Cut(k.calls[firstGone], " ")

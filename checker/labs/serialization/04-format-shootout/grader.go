@@ -816,7 +816,11 @@ func renamedArrow(valid []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := fw.Write(array.NewRecord(schema, rec.Columns(), rec.NumRows())); err != nil {
+		// The renamed record retains rec's columns; the reader owns rec.
+		renamed := array.NewRecord(schema, rec.Columns(), rec.NumRows())
+		err = fw.Write(renamed)
+		renamed.Release()
+		if err != nil {
 			return nil, err
 		}
 	}
