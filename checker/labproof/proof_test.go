@@ -209,8 +209,7 @@ func TestWorkingCopyMatchesStarter(t *testing.T) {
 // TestLabsProveTheirGraders is the rustlings `dev check` of delab.
 func TestLabsProveTheirGraders(t *testing.T) {
 	c := loadCatalog(t)
-	for _, lab := range c.Labs() {
-		lab := lab
+	inLanes(t, c.Labs(), func(t *testing.T, lab *catalog.Lab) {
 		g := registry.ByID(lab.ID)
 		require.NotNil(t, g)
 		graderDir := filepath.Join(repoRoot, "checker", "labs", filepath.FromSlash(lab.ID))
@@ -279,6 +278,41 @@ func TestLabsProveTheirGraders(t *testing.T) {
 				checkGolden(t, graderDir, "wrong-"+name, res, proof.Normalise)
 			})
 		}
+	})
+}
+
+// Lane names: the labs that need no service, and those that do.
+const (
+	laneDockerFree = "docker-free"
+	laneServices   = "services"
+)
+
+// inLanes runs fn for each lab in two lanes side by side, one lab at a
+// time in each: the Docker-free labs (start, serialization) and the
+// service labs (Kafka, HDFS, Spark). The service lane is most of the
+// proofs' time, and the Docker-free lane fits beside it without a second
+// set of services on a 2-core machine: running two service labs at once
+// would starve both. Subtests are named <test>/<lane>/<track>/<lab>/…, so
+// `-run 'TestLabsProveTheirGraders//kafka/'` picks one track.
+func inLanes(t *testing.T, labs []*catalog.Lab, fn func(t *testing.T, lab *catalog.Lab)) {
+	lanes := map[string][]*catalog.Lab{}
+	for _, lab := range labs {
+		lane := laneDockerFree
+		if len(lab.Services) > 0 {
+			lane = laneServices
+		}
+		lanes[lane] = append(lanes[lane], lab)
+	}
+	for _, lane := range []string{laneServices, laneDockerFree} {
+		if len(lanes[lane]) == 0 {
+			continue
+		}
+		t.Run(lane, func(t *testing.T) {
+			t.Parallel()
+			for _, lab := range lanes[lane] {
+				fn(t, lab)
+			}
+		})
 	}
 }
 
@@ -321,8 +355,7 @@ func TestReferencesPassUnderOtherSeeds(t *testing.T) {
 		t.Skip("-short: the labs are proved by the full make test")
 	}
 	c := loadCatalog(t)
-	for _, lab := range c.Labs() {
-		lab := lab
+	inLanes(t, c.Labs(), func(t *testing.T, lab *catalog.Lab) {
 		for _, seed := range sweepSeeds(lab, false) {
 			t.Run(fmt.Sprintf("%s/seed-%d", lab.ID, seed), func(t *testing.T) {
 				timeProof(t, lab.ID+" (seed sample)")
@@ -337,7 +370,7 @@ func TestReferencesPassUnderOtherSeeds(t *testing.T) {
 				}
 			})
 		}
-	}
+	})
 }
 
 // sweepSeeds is the seeds a sweep grades a lab with. By default (CI) a
@@ -379,7 +412,7 @@ func TestWrongSolutionsFailUnderOtherSeeds(t *testing.T) {
 		t.Skip("runs in make sweep (DELAB_SWEEP_SEEDS)")
 	}
 	c := loadCatalog(t)
-	for _, lab := range c.Labs() {
+	inLanes(t, c.Labs(), func(t *testing.T, lab *catalog.Lab) {
 		graderDir := filepath.Join(repoRoot, "checker", "labs", filepath.FromSlash(lab.ID))
 		proof, err := LoadProof(filepath.Join(graderDir, "proof.yaml"))
 		require.NoError(t, err)
@@ -399,5 +432,5 @@ func TestWrongSolutionsFailUnderOtherSeeds(t *testing.T) {
 				})
 			}
 		}
-	}
+	})
 }
