@@ -88,6 +88,7 @@ const (
 //	the median, not the mean                   the last call of each op slowed to 4× + 1ms     timings
 //	one round's time, only that call           each call's own time and room, from inside      timings
 //	bars round(40 × bytes / largest)           sample: arrow 18.72, parquet 6.99 and 4.98      render
+//	the largest, not the first or last row     the sample again with json, the largest, third  render
 //	times as Go durations, within 1%           every sample time, parsed by time.ParseDuration  render
 //	bad input is an error, never a panic       badInput's cases, one valid and one bad each    bad-input
 //	columns compared by name, not only type    an IPC file with temp renamed temperature       bad-input
@@ -622,9 +623,31 @@ var sample = []reference.Result{
 	{Format: "parquet-zstd", Bytes: 160401, Encode: 44980 * time.Microsecond, Decode: 7900 * time.Microsecond},
 }
 
+// samples are the results Render is given: the sample as it is, json (the
+// largest) first, then reordered with json in the middle, so that bars
+// scaled to the first or the last row instead of the largest differ.
+var samples = []struct {
+	what    string
+	results []reference.Result
+}{
+	{"six fixed results (json, the largest at 1289507 bytes, first)", sample},
+	{"the same results reordered (json, the largest, third)", []reference.Result{sample[1], sample[2], sample[0], sample[3], sample[4], sample[5]}},
+}
+
 func render(ctx context.Context, h *grader.Harness) error {
+	for _, s := range samples {
+		if err := renderSample(ctx, h, s.what, s.results); err != nil {
+			return err
+		}
+	}
+	h.Logf("every format has a table row with its bytes and times, and a bar proportional to its size")
+	return nil
+}
+
+// renderSample runs Render on one sample and judges every row and bar.
+func renderSample(ctx context.Context, h *grader.Harness, what string, sample []reference.Result) error {
 	arg, _ := json.Marshal(sample)
-	h.Logf("running Render on six fixed results (json is the largest at 1289507 bytes)")
+	h.Logf("running Render on %s", what)
 	res, err := h.Run(ctx, grader.RunOptions{Args: []string{"render", string(arg)}})
 	if err != nil {
 		return err
@@ -671,11 +694,19 @@ func render(ctx context.Context, h *grader.Harness) error {
 		// truncating differ (arrow 18.72, parquet-snappy 6.99,
 		// parquet-zstd 4.98 of 40) and no bar is near a half.
 		if n != want {
-			return grader.Mismatch(fmt.Sprintf("the %s bar is not round(%d × %d / %d) █ long", r.Format, reference.BarWidth, r.Bytes, largest), want, n)
+			return grader.Mismatch(fmt.Sprintf("the %s bar is not round(%d × %d / %d) █ long (with the rows given in this order: %s)", r.Format, reference.BarWidth, r.Bytes, largest, formatsOf(sample)), want, n)
 		}
 	}
-	h.Logf("every format has a table row with its bytes and times, and a bar proportional to its size")
 	return nil
+}
+
+// formatsOf lists the results' formats in order, for a failure message.
+func formatsOf(rs []reference.Result) string {
+	var fs []string
+	for _, r := range rs {
+		fs = append(fs, r.Format)
+	}
+	return strings.Join(fs, ", ")
 }
 
 func hasToken(row string, ok func(string) bool) bool {

@@ -30,6 +30,9 @@ type logSpec struct {
 	Devices   int     // distinct device ids
 	Malformed float64 // share of malformed lines
 	HugeLine  bool    // include one malformed line longer than bufio.Scanner's default limit
+	// NoFinalNewline ends the log without '\n', as a device that reboots
+	// mid-write leaves it: the last line is still a line.
+	NoFinalNewline bool
 	// Edges places the boundary cases of the lesson's rules (edgeCases)
 	// in the log whatever the seed: edgesValid only the valid ones (a
 	// clean log stays clean), edgesAll every one.
@@ -75,6 +78,8 @@ var edgeCases = []edgeCase{
 	{"bytes: -1 is negative", false, func(f []string) []string { f[5] = "-1"; return f }},
 	{"latency: a number without ms", false, func(f []string) []string { f[6] = strings.TrimSuffix(f[6], "ms"); return f }},
 	{"method: lower case is not a method", false, func(f []string) []string { f[2] = strings.ToLower(f[2]); return f }},
+	// A digit has no lower case either: strings.ToUpper(m) == m accepts it.
+	{"method: a digit is not an upper-case letter", false, func(f []string) []string { f[2] = f[2][:1] + "3" + f[2][2:]; return f }},
 	{"path: no leading /", false, func(f []string) []string { f[3] = strings.TrimPrefix(f[3], "/"); return f }},
 }
 
@@ -178,7 +183,9 @@ func writeLog(w io.Writer, seed uint64, spec logSpec) (metrics, error) {
 			d.Bytes += bytes
 			d.MaxLatencyMS = max(d.MaxLatencyMS, lat)
 		}
-		buf = append(buf, '\n')
+		if i < spec.Lines-1 || !spec.NoFinalNewline {
+			buf = append(buf, '\n')
+		}
 		if _, err := bw.Write(buf); err != nil {
 			return truth, err
 		}
