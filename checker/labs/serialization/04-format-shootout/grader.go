@@ -644,9 +644,10 @@ func render(ctx context.Context, h *grader.Harness) error {
 	return nil
 }
 
-// renderSample runs Render on one sample and judges every row and bar.
-func renderSample(ctx context.Context, h *grader.Harness, what string, sample []reference.Result) error {
-	arg, _ := json.Marshal(sample)
+// renderSample runs Render on results, one of samples, and judges every
+// row and bar.
+func renderSample(ctx context.Context, h *grader.Harness, what string, results []reference.Result) error {
+	arg, _ := json.Marshal(results)
 	h.Logf("running Render on %s", what)
 	res, err := h.Run(ctx, grader.RunOptions{Args: []string{"render", string(arg)}})
 	if err != nil {
@@ -658,10 +659,10 @@ func renderSample(ctx context.Context, h *grader.Harness, what string, sample []
 	}
 	lines := strings.Split(out, "\n")
 	var largest int64
-	for _, r := range sample {
+	for _, r := range results {
 		largest = max(largest, r.Bytes)
 	}
-	for _, r := range sample {
+	for _, r := range results {
 		var row, bar string
 		for _, l := range lines {
 			fs := strings.Fields(l)
@@ -694,7 +695,7 @@ func renderSample(ctx context.Context, h *grader.Harness, what string, sample []
 		// truncating differ (arrow 18.72, parquet-snappy 6.99,
 		// parquet-zstd 4.98 of 40) and no bar is near a half.
 		if n != want {
-			return grader.Mismatch(fmt.Sprintf("the %s bar is not round(%d × %d / %d) █ long (with the rows given in this order: %s)", r.Format, reference.BarWidth, r.Bytes, largest, formatsOf(sample)), want, n)
+			return grader.Mismatch(fmt.Sprintf("the %s bar is not round(%d × %d / %d) █ long (with the rows given in this order: %s)", r.Format, reference.BarWidth, r.Bytes, largest, formatsOf(results)), want, n)
 		}
 	}
 	return nil
